@@ -1,0 +1,27 @@
+"""One exception type for user mistakes.
+
+An :class:`ArchscopeError` carries one sentence that says what was wrong and what would work.
+The CLI prints it on one line to stderr and exits with code 2; a traceback is shown only with
+``--debug``. Anything else that escapes is a bug in archscope, not a user mistake.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+class ArchscopeError(Exception):
+    """A mistake in what the user asked for (exit code 2)."""
+
+    exit_code = 2
+
+
+def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The up-to-``n`` choices closest to ``name`` (case-insensitive), best first."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
+    if not hits:  # prefix matches catch "res" → resnet18 … where ratios are low
+        hits = [c for c in lowered if c.startswith(name.lower())][:n]
+    return [lowered[h] for h in hits]

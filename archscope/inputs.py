@@ -1,0 +1,60 @@
+"""Parsing and checking input sizes.
+
+An input size names one sample, channels first: ``3x224x224`` (C×H×W) or ``1,3,224,224``
+(N,C,H,W; the leading batch is taken as the batch size). ``224`` alone is not accepted: the
+channel count matters to the first layer, so it is asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ArchscopeError
+
+_SPLIT = re.compile(r"\s*[x×,*]\s*|\s+")
+
+
+def parse_input_size(text: str) -> tuple[tuple[int, ...], int | None]:
+    """Parse ``"3x224x224"`` or ``"1,3,224,224"``.
+
+    Returns ``(sample_shape, batch)`` where ``sample_shape`` excludes the batch dimension and
+    ``batch`` is the leading dimension when four (or more) numbers were given, else ``None``.
+    """
+    raw = text.strip().lower()
+    parts = [p for p in _SPLIT.split(raw) if p != ""]
+    if not parts:
+        raise ArchscopeError(
+            f"input size {text!r} is empty; give channels×height×width such as 3x224x224"
+        )
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise ArchscopeError(
+            f"input size {text!r} is not a list of whole numbers; "
+            "give channels×height×width such as 3x224x224 or N,C,H,W such as 1,3,224,224"
+        ) from None
+    bad = [d for d in dims if d <= 0]
+    if bad:
+        raise ArchscopeError(
+            f"input size {text!r} has a zero or negative dimension; every dimension must be ≥ 1, "
+            "e.g. 3x224x224"
+        )
+    if len(dims) < 2:
+        raise ArchscopeError(
+            f"input size {text!r} has one dimension; give channels×height×width such as 3x224x224"
+        )
+    if len(dims) >= 4:
+        return tuple(dims[1:]), dims[0]
+    return tuple(dims), None
+
+
+def check_batch_size(batch_size: int) -> int:
+    """Reject a non-positive batch size with one sentence."""
+    if batch_size < 1:
+        raise ArchscopeError(f"batch size {batch_size} must be a whole number ≥ 1, e.g. 1 or 64")
+    return batch_size
+
+
+def format_shape(shape) -> str:
+    """``(1, 3, 224, 224)`` → ``"1x3x224x224"``."""
+    return "x".join(str(int(d)) for d in shape)
