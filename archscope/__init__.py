@@ -1,0 +1,45 @@
+"""archscope: take classic CNNs apart.
+
+Public API (imported lazily, so ``import archscope`` is cheap):
+
+- ``build(name, **kw)`` — a zoo network by name;
+- ``list_models(pattern="*")`` — zoo names;
+- ``param_table(model_or_name, input_size=None)`` — per-layer parameters (DataFrame);
+- ``param_report(...)`` — the same with totals and notes (:class:`LayerTable`);
+- ``zoo_table()`` — the zoo as a DataFrame.
+
+Conventions: params = weights + biases, shared tensors once; MACs = multiply-accumulates of conv,
+linear and matmul, biases excluded; FLOPs = 2 × MACs + other FLOPs (by category).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "build": "archscope.zoo",
+    "list_models": "archscope.zoo",
+    "model_info": "archscope.zoo",
+    "param_table": "archscope.analysis.params",
+    "param_report": "archscope.analysis.params",
+    "zoo_table": "archscope.api",
+    "LayerTable": "archscope.analysis.records",
+    "ArchscopeError": "archscope.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'archscope' has no attribute {name!r}") from None
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

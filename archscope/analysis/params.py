@@ -1,0 +1,247 @@
+"""Per-layer parameter counts, weights and biases apart.
+
+Conventions (stated in every output):
+- a *weight* is any parameter not named ``bias`` (conv kernels, linear matrices, batch-norm γ);
+  a *bias* is a parameter named ``bias`` (batch-norm β included);
+- a tensor shared between modules counts once, under the first module that owns it;
+- the counts are for one inference forward: modules that did not run in eval mode (GoogLeNet's
+  auxiliary classifiers) are left out of the rows and totals and named in a note;
+- buffers (batch-norm running statistics) are not parameters and are not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from ..models import Target, load_target, resolve_input_shape
+from .records import LayerTable
+from .trace import ModuleRun, trace_forward
+
+PARAM_COLUMNS = [
+    "layer",
+    "type",
+    "output_shape",
+    "weights",
+    "biases",
+    "params",
+    "share",
+    "trainable",
+]
+
+PARAM_NOTES = [
+    "params = weights + biases; a bias is a parameter named 'bias' (batch-norm β included), "
+    "every other parameter is a weight",
+    "shared tensors count once; buffers (running statistics) are not parameters",
+    "counts are for one inference forward (eval mode)",
+]
+
+
+@dataclass
+class ModuleParams:
+    """A module's own parameters (not its children's): counts and trainability."""
+
+    weights: int = 0
+    biases: int = 0
+    trainable: int = 0
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+
+def own_params(model: nn.Module) -> dict[str, ModuleParams]:
+    """Each module's directly owned parameters, with shared tensors counted once."""
+    seen: set[int] = set()
+    out: dict[str, ModuleParams] = {}
+    for path, module in model.named_modules():
+        rec = ModuleParams()
+        for pname, p in module.named_parameters(recurse=False):
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            n = p.numel()
+            if pname == "bias" or pname.endswith("_bias"):
+                rec.biases += n
+            else:
+                rec.weights += n
+            if p.requires_grad:
+                rec.trainable += n
+        out[path] = rec
+    return out
+
+
+def depth_of(path: str) -> int:
+    """Depth of a module path: the root ``""`` is 0, ``inception3a`` 1, ``inception3a.branch1`` 2."""
+    return 0 if path == "" else path.count(".") + 1
+
+
+def is_within(path: str, ancestor: str) -> bool:
+    return ancestor == "" or path == ancestor or path.startswith(ancestor + ".")
+
+
+def select_layers(model: nn.Module, depth: int | None, ran: set[str]) -> list[str]:
+    """The module paths shown as rows: leaves, folded at ``depth`` when given.
+
+    A module is a row when it ran and is either a leaf at or above ``depth`` or sits exactly at
+    ``depth`` (its whole subtree folded into it). A module above ``depth`` with children that
+    also owns parameters of its own gets a row too, so no parameter is lost.
+    """
+    own = own_params(model)
+    rows = []
+    for path, module in model.named_modules():
+        if path not in ran:
+            continue
+        d = depth_of(path)
+        has_children = any(True for _ in module.children())
+        if depth is not None and d > depth:
+            continue
+        if (depth is not None and d == depth and d > 0) or not has_children:
+            rows.append(path)
+        elif own[path].params:
+            rows.append(path)
+    if not rows:  # a bare leaf module handed in directly, or depth 0
+        rows.append("")
+    return rows
+
+
+def owning_row(path: str, rows: set[str]) -> str | None:
+    """The row a module's own figures belong to: itself or its nearest ancestor that is a row."""
+    while True:
+        if path in rows:
+            return path
+        if path == "":
+            return None
+        path = path.rpartition(".")[0]
+
+
+def fold_into_rows(own: dict[str, ModuleParams], rows: list[str]) -> dict[str, ModuleParams]:
+    """Sum each module's own parameters into the row that stands for it."""
+    row_set = set(rows)
+    out = {r: ModuleParams() for r in rows}
+    for path, rec in own.items():
+        row = owning_row(path, row_set)
+        if row is None:
+            continue
+        acc = out[row]
+        acc.weights += rec.weights
+        acc.biases += rec.biases
+        acc.trainable += rec.trainable
+    return out
+
+
+def _shape_text(run: ModuleRun | None) -> str:
+    if run is None or run.output_shape is None:
+        return ""
+    return "x".join(str(d) for d in run.output_shape)
+
+
+def not_run_params(model: nn.Module, runs: dict[str, ModuleRun]) -> tuple[int, list[str]]:
+    """Parameters of modules that did not run, and the top-most such module paths."""
+    own = own_params(model)
+    skipped = [p for p in own if p not in runs]
+    tops = [p for p in skipped if not any(q != p and is_within(p, q) for q in skipped)]
+    return sum(own[p].params for p in skipped), tops
+
+
+def build_param_rows(
+    model: nn.Module, runs: dict[str, ModuleRun], depth: int | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The per-layer rows and totals of a traced model (see module docstring for conventions)."""
+    own = {p: rec for p, rec in own_params(model).items() if p in runs}
+    modules = dict(model.named_modules())
+    layers = select_layers(model, depth, set(runs))
+    folded = fold_into_rows(own, layers)
+    records = []
+    for path in layers:
+        rec = folded[path]
+        records.append(
+            {
+                "layer": path or "(model)",
+                "type": type(modules[path]).__name__,
+                "output_shape": _shape_text(runs.get(path)),
+                "weights": rec.weights,
+                "biases": rec.biases,
+                "params": rec.params,
+                "trainable": rec.params == 0 or rec.trainable == rec.params,
+            }
+        )
+    weights = sum(r.weights for r in own.values())
+    biases = sum(r.biases for r in own.values())
+    total_params = weights + biases
+    df = pd.DataFrame.from_records(records, columns=[c for c in PARAM_COLUMNS if c != "share"])
+    df.insert(PARAM_COLUMNS.index("share"), "share",
+              df["params"] / total_params if total_params else 0.0)
+    trainable = sum(r.trainable for r in own.values())
+    total = {
+        "layer": "total",
+        "output_shape": _shape_text(runs.get("")),
+        "weights": weights,
+        "biases": biases,
+        "params": total_params,
+        "share": 1.0 if total_params else 0.0,
+        "trainable_params": trainable,
+        "non_trainable_params": total_params - trainable,
+    }
+    return df, total
+
+
+def _prepare(model_or_name: Any, input_size: Any, batch_size: int | None, kwargs: dict | None):
+    target: Target = load_target(model_or_name, kwargs=kwargs)
+    shape = resolve_input_shape(target, input_size, batch_size)
+    expected = (shape[0], *target.sample_shape) if target.sample_shape else None
+    runs = trace_forward(target.model, shape, name=target.name, expected=expected)
+    return target, shape, runs
+
+
+def param_report(
+    model_or_name: Any,
+    input_size: Any = None,
+    *,
+    batch_size: int | None = None,
+    depth: int | None = None,
+    kwargs: dict | None = None,
+) -> LayerTable:
+    """Per-layer parameters of a zoo network (by name) or of any ``nn.Module``.
+
+    ``input_size`` is ``"3x224x224"``, ``"1,3,224,224"`` or a tuple ``(3, 224, 224)``; the zoo's
+    default input is used when omitted. ``depth`` folds sub-modules below that depth into their
+    ancestor (``depth=1`` on GoogLeNet: one row per stem layer and per inception block).
+    """
+    if depth is not None and depth < 0:
+        from ..errors import ArchscopeError
+
+        raise ArchscopeError(f"depth {depth} must be ≥ 0 (0 folds the whole model into one row)")
+    target, shape, runs = _prepare(model_or_name, input_size, batch_size, kwargs)
+    df, total = build_param_rows(target.model, runs, depth)
+    notes = list(PARAM_NOTES)
+    skipped, tops = not_run_params(target.model, runs)
+    if skipped:
+        notes.append(
+            f"{', '.join(tops)} did not run in eval mode (training only): "
+            f"{skipped:,} parameters not counted"
+        )
+        total["not_run_params"] = skipped
+        total["not_run_modules"] = tops
+    return LayerTable("params", target.name, shape, df, total, notes, {"depth": depth})
+
+
+def param_table(model_or_name: Any, input_size: Any = None, **kwargs: Any) -> pd.DataFrame:
+    """:func:`param_report`'s rows as a DataFrame (totals in ``df.attrs['total']``)."""
+    report = param_report(model_or_name, input_size, **kwargs)
+    df = report.rows
+    df.attrs.update({"model": report.model, "input_size": report.input_size, "total": report.total})
+    return df
+
+
+def count_params(model: nn.Module) -> int:
+    """All parameters of a module, shared tensors once (what ``archscope list`` shows)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def dtype_bytes(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype, device="meta").element_size()

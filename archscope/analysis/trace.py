@@ -1,0 +1,174 @@
+"""One inference forward with hooks: which modules ran, on what shapes.
+
+The forward runs in eval mode (restored afterwards) on the meta device whenever it can: meta
+tensors carry shapes and dtypes but no data, so a forward costs no compute and no activation
+memory. A module given with real weights runs on meta through ``torch.func.functional_call``
+with meta stand-ins for its parameters and buffers; if that fails for a reason other than the
+input (a forward that builds CPU tensors of its own, say), it runs once for real on zeros.
+Hooks are always removed: the caller's module is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from ..errors import ArchscopeError
+from ..inputs import format_shape
+
+
+@dataclass
+class ModuleRun:
+    """What one module did in the forward: how often it ran and its first input/output shapes."""
+
+    calls: int = 0
+    input_shape: tuple[int, ...] | None = None
+    output_shape: tuple[int, ...] | None = None
+    output_numel: int = field(default=0)
+
+
+def first_tensor(value: Any) -> torch.Tensor | None:
+    """The first tensor in a (possibly nested) module output."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = first_tensor(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _all_tensors(value: Any) -> Iterator[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _all_tensors(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _all_tensors(item)
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put every submodule in eval mode, then restore each one's own flag."""
+    flags = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, was in flags:
+            m.training = was
+
+
+def model_device(model: nn.Module) -> torch.device:
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("meta")
+
+
+def _meta_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    state = dict(model.named_parameters(remove_duplicate=False))
+    state.update(model.named_buffers(remove_duplicate=False))
+    return {k: v.detach().to("meta") for k, v in state.items()}
+
+
+@contextlib.contextmanager
+def module_hooks(model: nn.Module, pre=None, post=None) -> Iterator[None]:
+    """Attach forward pre/post hooks (``fn(path, module, args[, output])``) to every module."""
+    handles = []
+    try:
+        for path, module in model.named_modules():
+            if pre is not None:
+                handles.append(
+                    module.register_forward_pre_hook(lambda m, a, _p=path: pre(_p, m, a))
+                )
+            if post is not None:
+                handles.append(
+                    module.register_forward_hook(lambda m, a, o, _p=path: post(_p, m, a, o))
+                )
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def trace_forward(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    *,
+    dtype: torch.dtype = torch.float32,
+    name: str = "model",
+    expected: tuple[int, ...] | None = None,
+) -> dict[str, ModuleRun]:
+    """Run one eval-mode forward on an input of ``input_shape``; return each module's run.
+
+    Modules that did not run (GoogLeNet's auxiliary classifiers in eval mode) are absent. An
+    input the network cannot take raises :class:`ArchscopeError` naming the layer that failed.
+    """
+    runs: dict[str, ModuleRun] = {}
+    stack: list[tuple[str, nn.Module]] = []
+
+    def pre(path, module, args):
+        stack.append((path, module))
+        run = runs.setdefault(path, ModuleRun())
+        if run.calls == 0:
+            t = first_tensor(args)
+            run.input_shape = tuple(t.shape) if t is not None else None
+
+    def post(path, module, args, output):
+        if stack and stack[-1][0] == path:
+            stack.pop()
+        run = runs[path]
+        if run.calls == 0:
+            t = first_tensor(output)
+            run.output_shape = tuple(t.shape) if t is not None else None
+            run.output_numel = sum(x.numel() for x in _all_tensors(output))
+        run.calls += 1
+
+    device = model_device(model)
+
+    def attempt(on_meta: bool) -> None:
+        runs.clear()
+        stack.clear()
+        x = torch.zeros(input_shape, dtype=dtype, device="meta" if on_meta else device)
+        with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post):
+            if on_meta and device.type != "meta":
+                torch.func.functional_call(model, _meta_state(model), (x,))
+            else:
+                model(x)
+
+    def failure(exc: BaseException) -> ArchscopeError:
+        where = ""
+        if stack:
+            path, module = stack[-1]
+            where = f" at layer {path or '(model)'} ({type(module).__name__})"
+        want = f"; it expects {format_shape(expected)} (N×C×H×W)" if expected else ""
+        return ArchscopeError(
+            f"{name} cannot take input {format_shape(input_shape)}{where}: {_one_line(exc)}{want}"
+        )
+
+    try:
+        attempt(on_meta=True)
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError) as exc:
+        if device.type == "meta":
+            raise failure(exc) from exc
+        try:
+            attempt(on_meta=False)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc2:
+            raise failure(exc2) from exc2
+    return runs

@@ -1,0 +1,13 @@
+"""The ``archscope`` command line: one Typer app, one sub-module per group of commands.
+
+Commands only parse options, call the library and render. Importing this package imports no
+torch, pandas or plotly: each command imports what it needs when it runs, so ``archscope
+--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from .app import app, main
+from . import zoo as _zoo  # noqa: F401  (registers list, params)
+
+__all__ = ["app", "main"]

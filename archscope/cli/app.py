@@ -1,0 +1,96 @@
+"""The Typer app, the ``--debug`` switch and the one place user errors become exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Annotated, Any, Callable
+
+import click
+import typer
+
+from .. import __version__
+from ..errors import ArchscopeError
+
+CONVENTIONS = (
+    "Conventions: params = weights + biases (shared tensors once). "
+    "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. "
+    "FLOPs = 2 × MACs + other FLOPs (norm, pool, activation, add, … by category)."
+)
+
+app = typer.Typer(
+    name="archscope",
+    help="Take classic CNNs apart: exact per-layer parameters and MACs, timing, reports.\n\n"
+    + CONVENTIONS,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of any error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+
+
+def debugging() -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if isinstance(ctx.obj, dict) and "debug" in ctx.obj:
+            return bool(ctx.obj["debug"])
+        ctx = ctx.parent
+    return False
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one line to stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def command(*args: Any, **kwargs: Any) -> Callable:
+    """``app.command`` whose user errors print one line and exit 2 (traceback with --debug)."""
+
+    def deco(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            try:
+                return fn(*a, **k)
+            except ArchscopeError as exc:
+                if debugging():
+                    raise
+                raise fail(str(exc), exc.exit_code) from None
+            except KeyboardInterrupt:
+                if debugging():
+                    raise
+                raise fail("interrupted", 130) from None
+
+        app.command(*args, **kwargs)(wrapper)
+        return fn
+
+    return deco
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # outside a command (e.g. during import)
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(130)

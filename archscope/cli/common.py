@@ -1,0 +1,54 @@
+"""Options shared by several commands, and writing a rendered result to stdout or ``-o``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..render import Format
+
+ModelArg = Annotated[str, typer.Argument(help="A zoo name (see `archscope list`).", show_default=False)]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+]
+InputSizeOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--input-size",
+        "-i",
+        help="One sample C×H×W such as 3x224x224, or N,C,H,W such as 1,3,224,224. "
+        "Default: the model's own.",
+        show_default=False,
+    ),
+]
+BatchOpt = Annotated[
+    Optional[int],
+    typer.Option("--batch-size", "-b", help="Batch size (default 1).", show_default=False),
+]
+DepthOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--depth",
+        "-d",
+        help="Fold sub-modules below this depth into their ancestor (1: one row per top-level "
+        "module). Default: every leaf layer.",
+        show_default=False,
+    ),
+]
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it atomically to ``output`` and say where it went."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from ..io import write_atomic
+
+    path = write_atomic(output, text)
+    typer.echo(f"wrote {path}", err=True)

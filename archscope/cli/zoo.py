@@ -1,0 +1,48 @@
+"""``archscope list`` and ``archscope params``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .app import command
+from .common import BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, ModelArg, OutputOpt, emit
+from ..render import Format
+
+
+@command("list")
+def list_cmd(
+    pattern: Annotated[
+        Optional[str], typer.Argument(help="Shell-style filter, e.g. 'resnet*'.")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """The model zoo: name, family, year, default input, params, description."""
+    from ..api import zoo_table
+    from ..render import render_frame
+
+    df = zoo_table(pattern or "*")
+    emit(
+        render_frame(df, fmt, title="archscope model zoo", notes=["params: all parameters, "
+             "auxiliary heads included; input: one sample C×H×W"]),
+        output,
+    )
+
+
+@command("params")
+def params_cmd(
+    model: ModelArg,
+    input_size: InputSizeOpt = None,
+    batch_size: BatchOpt = None,
+    depth: DepthOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Per-layer parameters, weights and biases apart, with each layer's output shape."""
+    from ..analysis.params import param_report
+    from ..render import render_layer_table
+
+    report = param_report(model, input_size, batch_size=batch_size, depth=depth)
+    emit(render_layer_table(report, fmt), output)

@@ -1,0 +1,83 @@
+"""Resolving what the user asked for into a module and an input shape.
+
+A *model spec* is a zoo name (``googlenet``) or an ``nn.Module`` handed in from Python. Zoo
+networks are built on the meta device by default: their parameters have shapes but no storage,
+so building VGG-16 costs no memory and no initialisation time. Counting and shape inference
+need nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ArchscopeError
+from .inputs import check_batch_size, parse_input_size
+
+
+@dataclass
+class Target:
+    """A module to analyse, with its display name and default sample shape (C, H, W), if known."""
+
+    name: str
+    model: Any  # torch.nn.Module; typed loosely so this module imports without torch
+    sample_shape: tuple[int, ...] | None
+    zoo: bool = False
+
+
+def load_target(model_or_name: Any, *, device: str = "meta", kwargs: dict | None = None) -> Target:
+    """Build a zoo network by name (on ``device``) or wrap a module the caller already has."""
+    import torch
+    from torch import nn
+
+    if isinstance(model_or_name, nn.Module):
+        if kwargs:
+            raise ArchscopeError("builder options only apply to a model given by name")
+        return Target(type(model_or_name).__name__.lower(), model_or_name, None)
+    if not isinstance(model_or_name, str):
+        raise ArchscopeError(
+            f"expected a model name or a torch.nn.Module, got {type(model_or_name).__name__}"
+        )
+    from .zoo import build, model_info
+
+    info = model_info(model_or_name)
+    with torch.device(device):
+        model = build(model_or_name, **(kwargs or {}))
+    return Target(info.name, model, info.input_size, zoo=True)
+
+
+def resolve_input_shape(
+    target: Target, input_size: Any = None, batch_size: int | None = None
+) -> tuple[int, ...]:
+    """The full input shape (N, C, H, W) from ``input_size`` or the model's default.
+
+    ``input_size`` is a string (``"3x224x224"`` or ``"1,3,224,224"``, whose leading number is
+    the batch) or a tuple of the sample shape without batch. ``batch_size`` (default 1) wins
+    over a batch given inside the string only when both are given and differ: that is an error.
+    """
+    if input_size is None:
+        if target.sample_shape is None:
+            raise ArchscopeError(
+                f"{target.name} has no default input size; --input-size is needed, e.g. 3x224x224"
+            )
+        sample, batch_in = tuple(target.sample_shape), None
+    elif isinstance(input_size, str):
+        sample, batch_in = parse_input_size(input_size)
+    else:
+        try:
+            sample = tuple(int(d) for d in input_size)
+        except (TypeError, ValueError):
+            raise ArchscopeError(
+                f"input size {input_size!r} is not a tuple of whole numbers such as (3, 224, 224)"
+            ) from None
+        if not sample or any(d <= 0 for d in sample):
+            raise ArchscopeError(
+                f"input size {input_size!r} needs dimensions ≥ 1, such as (3, 224, 224)"
+            )
+        batch_in = None
+    if batch_size is not None and batch_in is not None and batch_size != batch_in:
+        raise ArchscopeError(
+            f"the input size gives batch {batch_in} but --batch-size is {batch_size}; give one of them"
+        )
+    batch = batch_in if batch_in is not None else (batch_size if batch_size is not None else 1)
+    return (check_batch_size(batch), *sample)

@@ -1,0 +1,216 @@
+"""Rendering tables: DataFrame (+ totals and notes) → rich text table, CSV, JSON or Markdown.
+
+Renderers return strings; only the CLI prints. Every format states the table's conventions up
+front: the text table and Markdown above the table, CSV as ``#`` comment lines (read back with
+``pandas.read_csv(f, comment="#")``), JSON under ``"notes"``. Output is deterministic: the same
+data gives byte-identical text.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import json
+import math
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:  # pandas loads only when a table is rendered, not for `--help`
+    import pandas as pd
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+# Columns shown as fractions of the whole (0.25 → "25.00%") in text and Markdown.
+PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share"}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe plain Python value (numpy scalars, tuples, NaN → None)."""
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def format_cell(column: str, value: Any) -> str:
+    """One cell as text: integers with thousands separators, shares as percentages."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
+        return f"{100 * value:.2f}%"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 1:
+            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_cell(k, v)}" for k, v in value.items() if v)
+    return str(value)
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _text_rows(df: pd.DataFrame, total: dict | None) -> list[list[str]]:
+    rows = [[format_cell(c, v) for c, v in zip(df.columns, rec)] for rec in df.itertuples(index=False)]
+    if total is not None:
+        rows.append([format_cell(c, total.get(c)) for c in df.columns])
+    return rows
+
+
+def to_text_table(
+    df: pd.DataFrame, *, title: str | None = None, notes: Iterable[str] = (), total: dict | None = None
+) -> str:
+    """A boxed text table (rich), not wrapped: its width is its content's."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for col in df.columns:
+        table.add_column(col, justify="right" if _is_numeric(df[col]) else "left", no_wrap=True)
+    body = _text_rows(df, total)
+    for i, row in enumerate(body):
+        if total is not None and i == len(body) - 1:
+            table.add_section()
+        table.add_row(*row)
+    buf = io.StringIO()
+    console = Console(file=buf, width=100_000, color_system=None, force_terminal=False,
+                      highlight=False, emoji=False, markup=False)
+    lines = []
+    if title:
+        lines.append(title)
+    lines.extend(f"  {n}" for n in notes)
+    if lines:
+        console.print("\n".join(lines))
+        console.print()
+    console.print(table)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+
+
+def to_markdown(
+    df: pd.DataFrame, *, title: str | None = None, notes: Iterable[str] = (), total: dict | None = None
+) -> str:
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    out = []
+    if title:
+        out += [f"**{esc(title)}**", ""]
+    notes = list(notes)
+    if notes:
+        out += [f"- {esc(n)}" for n in notes] + [""]
+    cols = list(df.columns)
+    out.append("| " + " | ".join(cols) + " |")
+    out.append("|" + "|".join("---:" if _is_numeric(df[c]) else "---" for c in cols) + "|")
+    rows = _text_rows(df, total)
+    for i, row in enumerate(rows):
+        cells = [esc(c) for c in row]
+        if total is not None and i == len(rows) - 1:
+            cells = [f"**{c}**" if c else c for c in cells]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(df: pd.DataFrame, *, notes: Iterable[str] = (), total: dict | None = None) -> str:
+    import pandas as pd
+
+    frame = df
+    if total is not None:
+        frame = pd.concat([df, pd.DataFrame([{c: total.get(c) for c in df.columns}])],
+                          ignore_index=True)
+    frame = frame.map(lambda v: json.dumps(_plain(v)) if isinstance(v, (dict, list)) else v)
+    header = "".join(f"# {n}\n" for n in notes)
+    return header + frame.to_csv(index=False, lineterminator="\n")
+
+
+def to_json(obj: dict[str, Any]) -> str:
+    return json.dumps(_plain(obj), indent=2, ensure_ascii=False) + "\n"
+
+
+def layer_table_json(table) -> dict[str, Any]:
+    """The JSON object of a :class:`~archscope.analysis.records.LayerTable`.
+
+    Keys: ``model``, ``input_size``, ``rows``, ``total`` (stable, later commands add to them),
+    then ``notes`` and any metadata.
+    """
+    obj = {
+        "model": table.model,
+        "input_size": list(table.input_size),
+        "rows": frame_records(table.rows),
+        "total": table.total,
+        "notes": table.notes,
+    }
+    for k, v in table.meta.items():
+        obj.setdefault(k, v)
+    return obj
+
+
+def layer_table_title(table) -> str:
+    shape = "x".join(str(d) for d in table.input_size)
+    return f"{table.model} · {table.kind} · input {shape}"
+
+
+def render_layer_table(table, fmt: Format | str) -> str:
+    """Render a LayerTable in the given format."""
+    fmt = Format(fmt)
+    if fmt is Format.json:
+        return to_json(layer_table_json(table))
+    if fmt is Format.csv:
+        return to_csv(table.rows, notes=table.notes, total=table.total)
+    kw = dict(title=layer_table_title(table), notes=table.notes, total=table.total)
+    if fmt is Format.markdown:
+        return to_markdown(table.rows, **kw)
+    return to_text_table(table.rows, **kw)
+
+
+def render_frame(
+    df: pd.DataFrame, fmt: Format | str, *, title: str | None = None, notes: Iterable[str] = (),
+    json_obj: dict[str, Any] | None = None,
+) -> str:
+    """Render a plain DataFrame (no totals row); JSON is ``json_obj`` or ``{"rows": [...]}``."""
+    fmt = Format(fmt)
+    notes = list(notes)
+    if fmt is Format.json:
+        obj = dict(json_obj or {})
+        obj.setdefault("rows", frame_records(df))
+        if notes:
+            obj.setdefault("notes", notes)
+        return to_json(obj)
+    if fmt is Format.csv:
+        return to_csv(df, notes=notes)
+    if fmt is Format.markdown:
+        return to_markdown(df, title=title, notes=notes)
+    return to_text_table(df, title=title, notes=notes)
