@@ -58,3 +58,41 @@ def check_batch_size(batch_size: int) -> int:
 def format_shape(shape) -> str:
     """``(1, 3, 224, 224)`` → ``"1x3x224x224"``."""
     return "x".join(str(int(d)) for d in shape)
+
+
+def _literal(text: str):
+    low = text.lower()
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_kwargs(text: str | None) -> dict:
+    """``"num_classes=10,aux_logits=false"`` → ``{"num_classes": 10, "aux_logits": False}``.
+
+    Values become bool, None, int or float where they read as such, else stay strings.
+    """
+    if not text:
+        return {}
+    out = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ArchscopeError(
+                f"builder option {item!r} is not key=value; write e.g. --kwargs num_classes=10"
+            )
+        out[key] = _literal(value.strip())
+    return out

@@ -52,3 +52,18 @@ def emit(text: str, output: Path | None) -> None:
 
     path = write_atomic(output, text)
     typer.echo(f"wrote {path}", err=True)
+KwargsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--kwargs",
+        help="Builder options as key=value,... (e.g. num_classes=10,aux_logits=false).",
+        show_default=False,
+    ),
+]
+
+
+def parse_kwargs(text: str | None) -> dict:
+    """``"num_classes=10,aux_logits=false"`` → ``{"num_classes": 10, "aux_logits": False}``."""
+    from ..inputs import parse_kwargs as _parse
+
+    return _parse(text)

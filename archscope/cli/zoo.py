@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 import typer
 
 from .app import command
-from .common import BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, ModelArg, OutputOpt, emit
+from .common import (
+    BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, KwargsOpt, ModelArg, OutputOpt, emit, parse_kwargs,
+)
 from ..render import Format
 
 
@@ -37,6 +39,7 @@ def params_cmd(
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
     depth: DepthOpt = None,
+    kwargs: KwargsOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -44,5 +47,7 @@ def params_cmd(
     from ..analysis.params import param_report
     from ..render import render_layer_table
 
-    report = param_report(model, input_size, batch_size=batch_size, depth=depth)
+    report = param_report(
+        model, input_size, batch_size=batch_size, depth=depth, kwargs=parse_kwargs(kwargs)
+    )
     emit(render_layer_table(report, fmt), output)
