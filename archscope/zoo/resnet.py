@@ -7,7 +7,8 @@ torchvision's). Deviations from the paper, shared with torchvision:
   first 1x1. Parameters are the same; MACs are not: here the first 1x1 of a downsampling block runs
   at the input resolution (4x its cost in the paper), the 3x3 costs the same either way.
 * Shortcuts are identities except where shape changes, where they are 1x1 conv + BatchNorm
-  projections (the paper's option B); the paper's ImageNet table uses B as well.
+  projections (the paper's option B). The paper's Table 2 ResNet-18/34 use option A instead
+  (zero-padded identity, no parameters), so its 18/34 counts are slightly lower than these.
 * The final pool is adaptive (1x1), the paper's global average pool at any input size.
 """
 
