@@ -112,8 +112,10 @@ EXPECTED_PARAMS = {
     # d2l: same modules, 1-channel 7x7 stem conv, FC 1024->10, no LRN, no aux.
     "googlenet_d2l": (conv_weights(1, 64, 7) + 64) + (conv_weights(64, 64, 1) + 64)
     + (conv_weights(64, 192, 3) + 192) + INCEPTIONS_V1 + (1024 * 10 + 10),  # = 5,977,530
-    # torchvision-documented totals (its Inception3 without / with AuxLogits; VGG; ResNet).
-    "inception_v3": 23_834_568,
+    # torchvision documents 27,161,264 for inception_v3 (its weights carry AuxLogits); our default
+    # has no aux head: 27,161,264 - 3,326,696 = 23,834,568.
+    "inception_v3": 27_161_264 - V3_AUX,
+    # torchvision-documented totals for VGG and ResNet.
     "vgg11": 132_863_336,
     "vgg13": 133_047_848,
     "vgg16": 138_357_544,
