@@ -7,11 +7,10 @@ import pandas as pd
 
 def zoo_table(pattern: str = "*") -> pd.DataFrame:
     """The zoo as a DataFrame: name, kind, family, year, input, classes, params, description."""
-    import torch
-
     from .analysis.params import count_params
     from .errors import ArchscopeError
-    from .zoo import build, list_models, model_info
+    from .models import load_target
+    from .zoo import list_models, model_info
 
     names = list_models(pattern)
     if not names:
@@ -19,8 +18,8 @@ def zoo_table(pattern: str = "*") -> pd.DataFrame:
     rows = []
     for name in names:
         info = model_info(name)
-        with torch.device("meta"):  # shapes only: no memory, no init time
-            params = count_params(build(name))
+        # shapes only: meta device, no initialisation, no memory
+        params = count_params(load_target(name, device="meta", init=False).model)
         rows.append(
             {
                 "name": name,
@@ -33,4 +32,6 @@ def zoo_table(pattern: str = "*") -> pd.DataFrame:
                 "description": info.description,
             }
         )
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df["classes"] = df["classes"].astype("Int64")  # blocks have none: missing, not NaN floats
+    return df

@@ -8,8 +8,9 @@ need nothing more.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import ArchscopeError
 from .inputs import check_batch_size, parse_input_size
@@ -25,8 +26,68 @@ class Target:
     zoo: bool = False
 
 
-def load_target(model_or_name: Any, *, device: str = "meta", kwargs: dict | None = None) -> Target:
-    """Build a zoo network by name (on ``device``) or wrap a module the caller already has."""
+# Inputs up to this many elements are traced with a real CPU forward; larger ones on the meta
+# device. Running on meta costs nothing per element but, in torch 2.x, its Python meta kernels
+# import torch._dynamo (about 1 s here) — a price worth paying only for big inputs.
+REAL_TRACE_MAX_ELEMENTS = 4 * 3 * 224 * 224
+
+
+@contextlib.contextmanager
+def no_weight_init() -> Iterator[None]:
+    """Make ``torch.nn.init``'s in-place initialisers no-ops while building.
+
+    Counting and shape inference never read weight values, so a model built for them skips the
+    random initialisation (a second for VGG-16) and, on the meta device, the Python meta kernels
+    those initialisers would pull in. Not thread-safe: it patches the module for the duration.
+    """
+    from torch.nn import init
+
+    names = [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(init, n) for n in names}
+    try:
+        for n in names:
+            setattr(init, n, lambda tensor, *a, **k: tensor)
+        yield
+    finally:
+        for n, fn in saved.items():
+            setattr(init, n, fn)
+
+
+def materialize(model: Any, device: str = "cpu") -> Any:
+    """Give a meta-built module real, zero-filled storage on ``device`` (in place).
+
+    Written out rather than ``Module.to_empty``: that goes through ``torch.empty_like`` on meta
+    tensors, whose Python reference implementation imports sympy (half a second here).
+    Tensors shared between modules stay shared.
+    """
+    import torch
+    from torch import nn
+
+    made: dict[int, torch.Tensor] = {}
+
+    def real(t: torch.Tensor) -> torch.Tensor:
+        if id(t) not in made:
+            z = torch.zeros(tuple(t.shape), dtype=t.dtype, device=device)
+            made[id(t)] = nn.Parameter(z, requires_grad=t.requires_grad) if isinstance(
+                t, nn.Parameter) else z
+        return made[id(t)]
+
+    for module in model.modules():
+        for store in (module._parameters, module._buffers):
+            for key, t in store.items():
+                if t is not None:
+                    store[key] = real(t)
+    return model
+
+
+def load_target(
+    model_or_name: Any, *, device: str = "meta", kwargs: dict | None = None, init: bool = True
+) -> Target:
+    """Build a zoo network by name (on ``device``) or wrap a module the caller already has.
+
+    ``init=False`` skips weight initialisation (see :func:`no_weight_init`): right for counting,
+    wrong for timing or training.
+    """
     import torch
     from torch import nn
 
@@ -41,7 +102,7 @@ def load_target(model_or_name: Any, *, device: str = "meta", kwargs: dict | None
     from .zoo import build, model_info
 
     info = model_info(model_or_name)
-    with torch.device(device):
+    with torch.device(device), (contextlib.nullcontext() if init else no_weight_init()):
         model = build(model_or_name, **(kwargs or {}))
     return Target(info.name, model, info.input_size, zoo=True)
 
@@ -81,3 +142,22 @@ def resolve_input_shape(
         )
     batch = batch_in if batch_in is not None else (batch_size if batch_size is not None else 1)
     return (check_batch_size(batch), *sample)
+
+
+def analysis_target(
+    model_or_name: Any, input_size: Any = None, batch_size: int | None = None,
+    kwargs: dict | None = None,
+) -> tuple[Target, tuple[int, ...]]:
+    """A target ready for shape tracing and counting, and its full input shape.
+
+    Zoo networks are built without initialisation; for inputs up to
+    :data:`REAL_TRACE_MAX_ELEMENTS` they get zero-filled CPU storage (a real forward is cheaper
+    than importing the meta machinery), for larger inputs they stay on the meta device.
+    """
+    import math
+
+    target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
+    shape = resolve_input_shape(target, input_size, batch_size)
+    if target.zoo and math.prod(shape) <= REAL_TRACE_MAX_ELEMENTS:
+        materialize(target.model, "cpu")
+    return target, shape

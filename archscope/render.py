@@ -27,12 +27,27 @@ class Format(str, enum.Enum):
 
 # Columns shown as fractions of the whole (0.25 → "25.00%") in text and Markdown.
 PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share"}
+# Integer columns that are labels, not quantities: no thousands separators.
+PLAIN_INT_COLUMNS = {"year"}
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    except ImportError:  # pragma: no cover
+        return isinstance(value, float) and math.isnan(value)
 
 
 def _plain(value: Any) -> Any:
     """A JSON-safe plain Python value (numpy scalars, tuples, NaN → None)."""
     if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):
         value = value.item()
+    if not isinstance(value, (list, tuple, dict)) and _missing(value):
+        return None
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, tuple):
@@ -50,7 +65,7 @@ def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def format_cell(column: str, value: Any) -> str:
     """One cell as text: integers with thousands separators, shares as percentages."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if not isinstance(value, (list, tuple, dict)) and _missing(value):
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -61,7 +76,7 @@ def format_cell(column: str, value: Any) -> str:
     if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
         return f"{100 * value:.2f}%"
     if isinstance(value, int):
-        return f"{value:,}"
+        return str(value) if column in PLAIN_INT_COLUMNS else f"{value:,}"
     if isinstance(value, float):
         if value == 0:
             return "0"

@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..models import Target, load_target, resolve_input_shape
+from ..models import Target, analysis_target
 from .records import LayerTable
 from .trace import ModuleRun, trace_forward
 
@@ -191,8 +191,8 @@ def build_param_rows(
 
 
 def _prepare(model_or_name: Any, input_size: Any, batch_size: int | None, kwargs: dict | None):
-    target: Target = load_target(model_or_name, kwargs=kwargs)
-    shape = resolve_input_shape(target, input_size, batch_size)
+    target: Target
+    target, shape = analysis_target(model_or_name, input_size, batch_size, kwargs)
     expected = (shape[0], *target.sample_shape) if target.sample_shape else None
     runs = trace_forward(target.model, shape, name=target.name, expected=expected)
     return target, shape, runs

@@ -1,10 +1,12 @@
 """One inference forward with hooks: which modules ran, on what shapes.
 
-The forward runs in eval mode (restored afterwards) on the meta device whenever it can: meta
-tensors carry shapes and dtypes but no data, so a forward costs no compute and no activation
-memory. A module given with real weights runs on meta through ``torch.func.functional_call``
-with meta stand-ins for its parameters and buffers; if that fails for a reason other than the
-input (a forward that builds CPU tensors of its own, say), it runs once for real on zeros.
+The forward runs in eval mode (restored afterwards). Small inputs on a module with real storage
+run for real on zeros (fast, and it keeps torch's meta machinery, which imports torch._dynamo,
+off the common path). A module on the meta device, or a large input, runs on meta: meta tensors
+carry shapes and dtypes but no data, so the forward costs no compute and no activation memory.
+A module with real weights runs on meta through ``torch.func.functional_call`` with meta
+stand-ins for its parameters and buffers; if that fails for a reason other than the input (a
+forward that builds CPU tensors of its own, say), it runs once for real on zeros.
 Hooks are always removed: the caller's module is left as it was.
 """
 
@@ -162,13 +164,24 @@ def trace_forward(
             f"{name} cannot take input {format_shape(input_shape)}{where}: {_one_line(exc)}{want}"
         )
 
+    import math
+
+    from ..models import REAL_TRACE_MAX_ELEMENTS
+
+    errors = (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError)
+    if device.type != "meta" and math.prod(input_shape) <= REAL_TRACE_MAX_ELEMENTS:
+        try:  # small input, real weights: a real forward is cheapest
+            attempt(on_meta=False)
+        except errors as exc:
+            raise failure(exc) from exc
+        return runs
     try:
         attempt(on_meta=True)
-    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError) as exc:
+    except errors as exc:
         if device.type == "meta":
             raise failure(exc) from exc
-        try:
+        try:  # a forward that builds CPU tensors of its own cannot run on meta
             attempt(on_meta=False)
-        except (RuntimeError, ValueError, TypeError, IndexError) as exc2:
+        except errors as exc2:
             raise failure(exc2) from exc2
     return runs
