@@ -12,6 +12,8 @@ Written as the modern reading of the paper (and seed 001) has it. Deviations fro
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -23,23 +25,24 @@ __all__ = ["LeNet5", "lenet5"]
 class LeNet5(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, kernel_size=5),  # C1: N x 6 x 28 x 28
-            nn.Tanh(),
-            nn.AvgPool2d(2),  # S2: N x 6 x 14 x 14
-            nn.Conv2d(6, 16, kernel_size=5),  # C3 (fully connected to S2): N x 16 x 10 x 10
-            nn.Tanh(),
-            nn.AvgPool2d(2),  # S4: N x 16 x 5 x 5
+        # Layers named as in the paper (C1, S2, C3, S4, C5, F6), so tables read like Fig. 2.
+        self.features = nn.Sequential(OrderedDict([
+            ("c1", nn.Conv2d(in_channels, 6, kernel_size=5)),  # N x 6 x 28 x 28
+            ("tanh1", nn.Tanh()),
+            ("s2", nn.AvgPool2d(2)),  # N x 6 x 14 x 14
+            ("c3", nn.Conv2d(6, 16, kernel_size=5)),  # fully connected to S2: N x 16 x 10 x 10
+            ("tanh3", nn.Tanh()),
+            ("s4", nn.AvgPool2d(2)),  # N x 16 x 5 x 5
             # C5 is a convolution whose 5x5 kernel covers the whole 5x5 map, as in the paper.
-            nn.Conv2d(16, 120, kernel_size=5),  # C5: N x 120 x 1 x 1
-            nn.Tanh(),
-        )
+            ("c5", nn.Conv2d(16, 120, kernel_size=5)),  # N x 120 x 1 x 1
+            ("tanh5", nn.Tanh()),
+        ]))
         self.flatten = nn.Flatten()  # N x 120
-        self.classifier = nn.Sequential(
-            nn.Linear(120, 84),  # F6
-            nn.Tanh(),
-            nn.Linear(84, num_classes),  # output (paper: RBF units)
-        )
+        self.classifier = nn.Sequential(OrderedDict([
+            ("f6", nn.Linear(120, 84)),
+            ("tanh6", nn.Tanh()),
+            ("output", nn.Linear(84, num_classes)),  # paper: Euclidean RBF units
+        ]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.flatten(self.features(x)))
