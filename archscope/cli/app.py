@@ -6,7 +6,6 @@ import functools
 import sys
 from typing import Annotated, Any, Callable
 
-import click
 import typer
 
 from .. import __version__
@@ -47,15 +46,16 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = {"debug": debug}
+    _invocation["debug"] = debug
+
+
+# Set by the root callback on every invocation (typer vendors click, so the click context API
+# is not ours to import); read by the error handler of the command that runs next.
+_invocation = {"debug": False}
 
 
 def debugging() -> bool:
-    ctx = click.get_current_context(silent=True)
-    while ctx is not None:
-        if isinstance(ctx.obj, dict) and "debug" in ctx.obj:
-            return bool(ctx.obj["debug"])
-        ctx = ctx.parent
-    return False
+    return bool(_invocation["debug"])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
