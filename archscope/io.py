@@ -15,6 +15,10 @@ def check_writable(path: str | os.PathLike) -> Path:
     parent = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise ArchscopeError(f"output path {str(target)!r} is a directory; give a file name inside it")
+    if parent.exists() and not parent.is_dir():
+        raise ArchscopeError(
+            f"output directory {str(parent)!r} is a file, not a directory; choose another -o path"
+        )
     if not parent.is_dir():
         raise ArchscopeError(
             f"output directory {str(parent)!r} does not exist; create it or choose another -o path"

@@ -6,7 +6,6 @@ import functools
 import sys
 from typing import Annotated, Any, Callable
 
-import click
 import typer
 
 from .. import __version__
@@ -47,15 +46,17 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = {"debug": debug}
+    _state["debug"] = debug
+
+
+# Set by `root` on every invocation. Not read from click's context stack: Typer ≥ 0.20 vendors
+# its own click (typer._click), so `click.get_current_context()` sees no context and --debug
+# was silently ignored.
+_state = {"debug": False}
 
 
 def debugging() -> bool:
-    ctx = click.get_current_context(silent=True)
-    while ctx is not None:
-        if isinstance(ctx.obj, dict) and "debug" in ctx.obj:
-            return bool(ctx.obj["debug"])
-        ctx = ctx.parent
-    return False
+    return bool(_state["debug"])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
