@@ -90,6 +90,14 @@ def stage_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"params": "int64", "macs": "int64"})
 
 
+def _node_label(parts: list[str]) -> str:
+    """A module's name in the tree: ``features.6`` rather than a bare Sequential index ``6``."""
+    label = parts[-1]
+    if label.isdigit() and len(parts) > 1:
+        label = f"{parts[-2]}.{label}"
+    return label
+
+
 def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     """Every module on the path to each row, with params and MACs summed over its subtree.
 
@@ -102,7 +110,8 @@ def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     sums: dict[str, list[int]] = {model: [0, 0]}
     parents: dict[str, str] = {model: ""}
     labels: dict[str, str] = {model: model}
-    for layer, params, macs in zip(rows["layer"], rows["params"], rows["macs"]):
+    for layer, kind, params, macs in zip(rows["layer"], rows["type"], rows["params"],
+                                         rows["macs"]):
         if layer == ROOT:
             sums[model][0] += int(params)
             sums[model][1] += int(macs)
@@ -114,10 +123,11 @@ def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
             if node not in sums:
                 sums[node] = [0, 0]
                 parents[node] = node_parent
-                labels[node] = parts[i]
+                labels[node] = _node_label(parts[: i + 1])
             sums[node][0] += int(params)
             sums[node][1] += int(macs)
             node_parent = node
+        labels[layer] = f"{labels[layer]} ({kind})"
         sums[model][0] += int(params)
         sums[model][1] += int(macs)
     return pd.DataFrame(

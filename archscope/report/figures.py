@@ -112,8 +112,8 @@ def stage_bars(stages: pd.DataFrame, model: str) -> go.Figure:
         )
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
         fig.update_xaxes(title_text="stage (top-level module)", tickangle=-45, row=1, col=col)
-    base_layout(fig, f"{model}: where parameters and MACs sit, by stage", height=430)
-    fig.update_layout(showlegend=False, margin={"b": 110})
+    base_layout(fig, f"{model}: where parameters and MACs sit, by stage", height=450)
+    fig.update_layout(showlegend=False, margin={"b": 110, "t": 90})
     return log_toggle(fig, axes=("yaxis", "yaxis2"))
 
 
@@ -182,17 +182,20 @@ def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
 
 
 def lesson_bars(lesson: pd.DataFrame, title: str) -> go.Figure:
-    """Two designs of the same job (``variant``) compared on params and MACs, grouped bars."""
+    """Two designs of the same job (``variant``): params (left) and MACs (right) per design."""
     variants = [str(v) for v in lesson["variant"]]
-    fig = go.Figure()
-    for column, colour, label in [("params", PARAMS_COLOUR, "parameters"),
-                                  ("macs", MACS_COLOUR, "MACs")]:
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("parameters", "MACs"))
+    for col, (column, colour, label) in enumerate(
+        [("params", PARAMS_COLOUR, "parameters"), ("macs", MACS_COLOUR, "MACs")], start=1
+    ):
         values = [int(v) for v in lesson[column]]
         fig.add_trace(go.Bar(x=variants, y=values, name=label, marker_color=colour,
-                             customdata=values, texttemplate="%{y:.3s}", textposition="outside",
-                             cliponaxis=False,
-                             hovertemplate="%{x}<br>" + label + ": %{customdata:,}<extra></extra>"))
+                             customdata=values, texttemplate="%{y:,}", textposition="inside",
+                             insidetextanchor="end", textfont={"color": "white"},
+                             hovertemplate="%{x}<br>" + label + ": %{customdata:,}"
+                             "<extra></extra>"), row=1, col=col)
+        fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
     base_layout(fig, title, height=360)
-    fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
-    fig.update_yaxes(title_text="count", exponentformat="SI")
+    fig.update_layout(showlegend=False, margin={"t": 90})
     return fig

@@ -162,8 +162,8 @@ figure.chart {{ margin: 18px 0 8px; }}
 figcaption, .caption {{ color: var(--muted); font-size: 14px; margin: 4px 8px 0; }}
 .table-wrap {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-th, td {{ padding: 7px 12px; border-bottom: 1px solid var(--line); }}
-th {{ text-align: right; font-weight: 600; background: #f9fafb; white-space: nowrap; }}
+th, td {{ padding: 7px 10px; border-bottom: 1px solid var(--line); }}
+th {{ text-align: right; font-weight: 600; background: #f9fafb; vertical-align: bottom; }}
 th:first-child, td.name {{ text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 footer {{ max-width: 1200px; margin: 0 auto; padding: 0 24px 40px; color: var(--muted);
