@@ -8,11 +8,12 @@ compute is TFLOP/s (10^12 FLOPs per second).
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from .figures import PALETTE, base_layout, log_toggle
+from .figures import PALETTE, _literal, base_layout, log_toggle
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,7 +33,7 @@ def _series(bench: pd.DataFrame):
             "dash": DASHES[dtypes.index(dtype) % len(DASHES)],
             "symbol": SYMBOLS[devices.index(device) % len(SYMBOLS)],
         }
-        yield f"{model} · {dtype} · {device}", str(model), part.sort_values("batch_size"), style
+        yield escape(f"{model} · {dtype} · {device}"), str(model), part.sort_values("batch_size"), style
 
 
 def _line_vs_batch(bench: pd.DataFrame, column: str, axis_title: str, title: str,
@@ -47,7 +48,7 @@ def _line_vs_batch(bench: pd.DataFrame, column: str, axis_title: str, title: str
                 name=name,
                 line={"color": colors.get(model, PALETTE[0]), "dash": style["dash"], "width": 2},
                 marker={"symbol": style["symbol"], "size": 8},
-                hovertemplate="<b>" + name.replace("%", "%%") + "</b><br>batch %{x}<br>"
+                hovertemplate="<b>" + _literal(name) + "</b><br>batch %{x}<br>"
                 + axis_title + ": %{y:" + fmt + "}<extra></extra>",
             )
         )
@@ -90,7 +91,7 @@ def macs_vs_latency(bench: pd.DataFrame, summary: pd.DataFrame, colors: dict[str
                         "size": 14 + 36 * (params / largest) ** 0.5, "opacity": 0.75,
                         "line": {"width": 1, "color": "white"}},
                 customdata=[[w, int(b), params] for w, b in zip(work, part["batch_size"])],
-                hovertemplate="<b>" + name.replace("%", "%%") + "</b><br>batch %{customdata[1]}"
+                hovertemplate="<b>" + _literal(name) + "</b><br>batch %{customdata[1]}"
                 "<br>MACs: %{customdata[0]:,}<br>latency: %{y:,.3f} ms<br>parameters: "
                 "%{customdata[2]:,}<extra></extra>",
             )
@@ -117,11 +118,11 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str]) 
                 x=[round(float(v), 3) for v in part["intensity"]],
                 y=[round(float(v), 5) for v in part["tflops"]],
                 mode="markers",
-                name=f"{model} ({'layers' if layer else 'whole model'})",
+                name=escape(f"{model} ({'layers' if layer else 'whole model'})"),
                 marker={"color": colors.get(model, PALETTE[0]), "size": 7 if layer else 13,
                         "symbol": "circle" if layer else "diamond", "opacity": 0.7 if layer else 1,
                         "line": {"width": 1, "color": "white"}},
-                text=list(part["label"]),
+                text=[escape(str(v)) for v in part["label"]],
                 hovertemplate="<b>%{text}</b><br>intensity: %{x:,.1f} FLOPs/byte<br>achieved: "
                 "%{y:,.3f} TFLOP/s<extra></extra>",
             )
@@ -139,7 +140,7 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str]) 
             y = [min(top, v * gbs / 1000) for v in x]
         else:
             x, y = [lo, hi], [top, top]
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"peak · {label}",
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=escape(f"peak · {label}"),
                                  line={"color": "#444", "dash": "dash", "width": 1.5},
                                  hovertemplate=f"peak {top:,.2f} TFLOP/s<extra></extra>"))
     base_layout(fig, "Roofline: achieved TFLOP/s against arithmetic intensity", height=480)
@@ -158,12 +159,13 @@ def time_share_scatter(layers: pd.DataFrame, colors: dict[str, str]) -> go.Figur
                 x=[round(float(v) * 100, 4) for v in part["mac_share"]],
                 y=[round(float(v) * 100, 4) for v in part["time_share"]],
                 mode="markers",
-                name=str(model),
+                name=escape(str(model)),
                 marker={"color": colors.get(model, PALETTE[0]), "size": 9, "opacity": 0.8},
-                text=list(part["layer"]),
+                text=[escape(str(v)) for v in part["layer"]],
                 customdata=[round(float(v), 4) for v in part["time_ms"]],
                 hovertemplate="<b>%{text}</b><br>MACs: %{x:.2f}%<br>time: %{y:.2f}% "
-                "(%{customdata:,.3f} ms)<extra>" + str(model) + "</extra>",
+                "(%{customdata:,.3f} ms)<extra>" + _literal(escape(str(model)))
+                + "</extra>",
             )
         )
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="time ∝ MACs",

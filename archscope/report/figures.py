@@ -3,11 +3,13 @@
 Every function returns a :class:`plotly.graph_objects.Figure` and writes no file, so tests can
 assert on trace data. Exact integers travel in ``customdata`` and hovers print them with
 thousands separators (``%{customdata:,}``); bars carry the same ints as ``y``. One colour per
-model throughout the page (:func:`model_colors`).
+model throughout the page (:func:`model_colors`). Plotly reads text as pseudo-HTML, so every
+model and layer name is HTML-escaped (plotly shows ``&lt;`` as ``<``).
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Sequence
 
 import plotly.graph_objects as go
@@ -27,6 +29,11 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 def model_colors(names: Sequence[str]) -> dict[str, str]:
     """A fixed colour per model name, in the order the models were given."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def _literal(text: str) -> str:
+    """Text placed inside a hovertemplate, where ``%{`` would start a placeholder."""
+    return text.replace("%{", "%&#123;")  # plotly decodes the entity when it draws
 
 
 def base_layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
@@ -80,7 +87,7 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
     values = [int(v) for v in summary[column]]
     fig = go.Figure(
         go.Bar(
-            x=models,
+            x=[escape(m) for m in models],
             y=values,
             marker_color=[colors.get(m, PALETTE[0]) for m in models],
             customdata=values,
@@ -98,7 +105,7 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
 
 def stage_bars(stages: pd.DataFrame, model: str) -> go.Figure:
     """Params and MACs per depth-1 module of one model, side by side."""
-    names = [str(s) for s in stages["stage"]]
+    names = [escape(str(s)) for s in stages["stage"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("parameters per stage", "MACs per stage"))
     for col, (column, colour, label) in enumerate(
@@ -112,7 +119,7 @@ def stage_bars(stages: pd.DataFrame, model: str) -> go.Figure:
         )
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
         fig.update_xaxes(title_text="stage (top-level module)", tickangle=-45, row=1, col=col)
-    base_layout(fig, f"{model}: where parameters and MACs sit, by stage", height=450)
+    base_layout(fig, f"{escape(model)}: where parameters and MACs sit, by stage", height=450)
     fig.update_layout(showlegend=False, margin={"b": 110, "t": 90})
     return log_toggle(fig, axes=("yaxis", "yaxis2"))
 
@@ -124,9 +131,9 @@ def hierarchy_treemap(nodes: pd.DataFrame, model: str) -> go.Figure:
     custom = [[p, m] for p, m in zip(params, macs)]
     fig = go.Figure(
         go.Treemap(
-            ids=list(nodes["id"]),
-            parents=list(nodes["parent"]),
-            labels=list(nodes["label"]),
+            ids=[escape(str(v)) for v in nodes["id"]],
+            parents=[escape(str(v)) for v in nodes["parent"]],
+            labels=[escape(str(v)) for v in nodes["label"]],
             values=params,
             branchvalues="total",
             customdata=custom,
@@ -138,7 +145,7 @@ def hierarchy_treemap(nodes: pd.DataFrame, model: str) -> go.Figure:
             root={"color": "#f7f7f7"},
         )
     )
-    base_layout(fig, f"{model}: module hierarchy (click a block to zoom in)", height=480)
+    base_layout(fig, f"{escape(model)}: module hierarchy (click a block to zoom in)", height=480)
     fig.update_layout(
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         updatemenus=[{
@@ -162,15 +169,15 @@ def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                 x=[round(v * 100, 4) for v in part["params_share"]],
                 y=[round(v * 100, 4) for v in part["mac_share"]],
                 mode="markers",
-                name=str(model),
+                name=escape(str(model)),
                 marker={"color": colors.get(model), "size": 9, "opacity": 0.8,
                         "line": {"width": 0.5, "color": "white"}},
-                text=list(part["layer"]),
+                text=[escape(str(v)) for v in part["layer"]],
                 customdata=[[int(p), int(m), t] for p, m, t in
                             zip(part["params"], part["macs"], part["type"])],
                 hovertemplate="<b>%{text}</b> (%{customdata[2]})<br>parameters: %{customdata[0]:,}"
-                " (%{x:.2f}%)<br>MACs: %{customdata[1]:,} (%{y:.2f}%)<extra>" + str(model)
-                + "</extra>",
+                " (%{x:.2f}%)<br>MACs: %{customdata[1]:,} (%{y:.2f}%)<extra>"
+                + _literal(escape(str(model))) + "</extra>",
             )
         )
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="equal shares",
@@ -183,7 +190,7 @@ def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
 
 def lesson_bars(lesson: pd.DataFrame, title: str) -> go.Figure:
     """Two designs of the same job (``variant``): params (left) and MACs (right) per design."""
-    variants = [str(v) for v in lesson["variant"]]
+    variants = [escape(str(v)) for v in lesson["variant"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("parameters", "MACs"))
     for col, (column, colour, label) in enumerate(

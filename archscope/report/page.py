@@ -52,9 +52,13 @@ class Section:
 
 
 def embed_json(obj: Any) -> str:
-    """JSON safe inside a ``<script>`` element: ``</`` cannot end it, ``<!--`` cannot open a comment."""
+    """JSON safe inside a ``<script>`` element.
+
+    Every ``<``, ``>`` and ``&`` is written as a ``\\u00XX`` escape (the same string to a JSON
+    parser), so no ``</script>``, ``<!--`` or ``<script`` can appear in the markup at all.
+    """
     text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _cell(column: str, value: Any, formats: dict[str, Any]) -> str:
