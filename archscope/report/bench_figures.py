@@ -55,7 +55,8 @@ def _line_vs_batch(bench: pd.DataFrame, column: str, axis_title: str, title: str
     base_layout(fig, title, height=430)
     fig.update_xaxes(title_text="batch size (samples)", type="log", dtick=0.30103)
     fig.update_yaxes(title_text=axis_title)
-    return log_toggle(fig, axes=("yaxis",))
+    # models differ by orders of magnitude: start on a log axis, Linear is one click away
+    return log_toggle(fig, axes=("yaxis",), start_log=True)
 
 
 def latency_vs_batch(bench: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
@@ -98,8 +99,8 @@ def macs_vs_latency(bench: pd.DataFrame, summary: pd.DataFrame, colors: dict[str
         )
     base_layout(fig, "Work vs latency (bubble area: parameters)", height=450)
     fig.update_xaxes(title_text="MACs per forward (model MACs × batch size)", type="log",
-                     exponentformat="SI")
-    fig.update_yaxes(title_text="median latency (ms)", type="log")
+                     exponentformat="SI", dtick=1)
+    fig.update_yaxes(title_text="median latency (ms)", type="log", dtick=1)
     return fig
 
 
@@ -145,8 +146,8 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str]) 
                                  hovertemplate=f"peak {top:,.2f} TFLOP/s<extra></extra>"))
     base_layout(fig, "Roofline: achieved TFLOP/s against arithmetic intensity", height=480)
     fig.update_xaxes(title_text="arithmetic intensity (FLOPs per byte of params + activations)",
-                     type="log")
-    fig.update_yaxes(title_text="achieved TFLOP/s", type="log")
+                     type="log", dtick=1)
+    fig.update_yaxes(title_text="achieved TFLOP/s", type="log", dtick=1)
     return fig
 
 

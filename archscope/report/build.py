@@ -53,10 +53,13 @@ def gather_models(models: Sequence[Any], input_size: Any = None, engine: str = "
     return out
 
 
-def load_bench(paths: Sequence[Any]) -> pd.DataFrame:
+def load_bench(bench: Any) -> pd.DataFrame:
+    """Result files (paths) read with ``archscope.load_results``, or a results frame as is."""
+    if hasattr(bench, "columns"):
+        return bench
     from .. import load_results
 
-    return load_results([str(p) for p in paths])
+    return load_results([str(p) for p in bench])
 
 
 def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
@@ -64,7 +67,8 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
                  engine: str = "meta", kwargs: dict | None = None) -> Path:
     """Write the HTML report of ``models`` (zoo names or modules) and return its path.
 
-    ``bench`` is a list of result files written by ``archscope bench``; their timings add the
+    ``bench`` is a list of result files written by ``archscope bench`` (or the DataFrame
+    ``archscope.load_results`` returns); their timings add the
     latency, throughput, roofline and per-layer time sections. ``output`` defaults to
     ``reports/<models>.html``; the folder ``reports/`` is created when the default is used, an
     explicit path's folder must exist.
@@ -85,7 +89,7 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
 
     target = check_writable(output)  # fail before the counting, not after
     gathered = gather_models(models, input_size, engine, kwargs)
-    bench_df = load_bench(bench) if bench else None
+    bench_df = load_bench(bench) if bench is not None and len(bench) else None
     names = [m.name for m in gathered]
     title = title or "archscope report: " + ", ".join(names)
     from .page import render_page
