@@ -28,6 +28,7 @@ _LAZY = {
     "zoo_table": "archscope.api",
     "LayerTable": "archscope.analysis.records",
     "ArchscopeError": "archscope.errors",
+    "report": "archscope.report",
 }
 
 __all__ = ["__version__", *_LAZY]
