@@ -37,13 +37,14 @@ def gather_models(models: Sequence[Any], input_size: Any = None, engine: str = "
                   kwargs: dict | None = None) -> list[D.ModelData]:
     """Count every model per leaf layer with the chosen engine."""
     from ..analysis.flops import flop_report
+    from ..specs import is_spec
     from ..zoo import model_info
 
     out = []
     for spec in models:
         table = flop_report(spec, input_size, engine=engine, kwargs=kwargs)
         year = family = None
-        if isinstance(spec, str):
+        if isinstance(spec, str) and not is_spec(spec):  # torchvision:…, file.py:… have no zoo entry
             info = model_info(spec)
             year, family = info.year, info.family
         out.append(D.ModelData(table.model, table, year, family))
