@@ -40,10 +40,15 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
             fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # disk full, quota, a directory removed meanwhile
+            raise ArchscopeError(
+                f"could not write {str(target)!r}: {exc.strerror or exc}; nothing was written, "
+                "free space or choose another -o path"
+            ) from exc
         raise
     return target
