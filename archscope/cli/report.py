@@ -19,7 +19,7 @@ class Engine(str, Enum):
 
 @command("report")
 def report_cmd(
-    models: Annotated[List[str], typer.Argument(help="Zoo names (see `archscope list`).",
+    models: Annotated[List[str], typer.Argument(help="Zoo names (see `archscope list`) or specs such as path/to/file.py:factory.",
                                                 show_default=False)],
     bench: Annotated[
         Optional[List[Path]],
