@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from .app import app, main
 from . import zoo as _zoo  # noqa: F401  (registers list, params)
+from . import bench as _bench  # noqa: F401  (registers bench)
 
 __all__ = ["app", "main"]
