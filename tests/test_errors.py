@@ -211,3 +211,81 @@ def test_load_target_checks_the_device_first():
 
     with pytest.raises(ArchscopeError, match="unknown device 'gpu'"):
         load_target("lenet5", device="gpu")
+
+
+# --- bench and its results files --------------------------------------------------------------
+
+BENCH_CASES = [
+    (["lenet5", "--device", "gpu"], ["unknown device 'gpu'", "cpu"]),
+    (["lenet5", "--dtype", "float17"], ["unknown dtype 'float17'", "fp32"]),
+    (["lenet5", "-b", "0"], ["≥ 1"]),
+    (["lenet5", "-b", "-2"], ["≥ 1"]),
+    (["lenet5", "-b", "x"], ["whole numbers"]),
+    (["resnt50"], ["unknown model 'resnt50'", "resnet50"]),
+    (["lenet5", "-i", "3x224x224"], ["layer features.0 (Conv2d)"]),
+    (["lenet5", "-i", "0x32x32"], ["zero or negative"]),
+    (["lenet5", "-o", "missing_dir/b.json"], ["does not exist"]),
+    (["examples/my_model.py:TinyNet"], ["--input-size is needed"]),
+]
+
+
+@pytest.mark.parametrize("args, needles", BENCH_CASES, ids=[" ".join(c[0]) for c in BENCH_CASES])
+def test_bench_mistakes_write_nothing(runner, tmp_path, monkeypatch, args, needles):
+    monkeypatch.chdir(tmp_path)
+    args = [str(EXAMPLE) + a[len("examples/my_model.py"):] if a.startswith("examples/") else a
+            for a in args]
+    msg = user_error(runner, ["bench", *args, "--iters", "1"])
+    for needle in needles:
+        assert needle in msg, msg
+    assert list(tmp_path.iterdir()) == []  # no results file, not even an empty one
+
+
+def test_bench_cuda_without_cuda(runner, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    msg = user_error(runner, ["bench", "lenet5", "--device", "cuda"])
+    assert "needs CUDA" in msg and "--device cpu" in msg
+    assert list(tmp_path.iterdir()) == []
+
+
+RESULTS = {
+    "corrupt": ('{"schema": "archscope.bench/1", "records": [', "not valid JSON"),
+    "empty": ("", "not valid JSON"),
+    "not-ours": ('{"hello": 1}', "no \"schema\" key"),
+    "future": ('{"schema": "archscope.bench/99", "records": [], "env": {}}',
+               "schema 'archscope.bench/99'"),
+    "damaged": ('{"schema": "archscope.bench/1", "records": 3, "env": {}}', "damaged"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESULTS))
+def test_load_results_rejects_bad_files(tmp_path, case):
+    from archscope import load_results
+
+    text, needle = RESULTS[case]
+    path = tmp_path / f"{case}.json"
+    path.write_text(text)
+    with pytest.raises(ArchscopeError) as info:
+        load_results([path])
+    assert needle in str(info.value) and str(path) in str(info.value)
+
+
+def test_load_results_missing_file(tmp_path):
+    from archscope import load_results
+
+    with pytest.raises(ArchscopeError, match="cannot read bench results"):
+        load_results(tmp_path / "nope.json")
+
+
+@pytest.mark.parametrize("case", sorted(RESULTS))
+def test_report_with_bad_bench_file(runner, tmp_path, case):
+    pytest.importorskip("archscope.analysis.flops", reason="report counts with flop_report (`counting`)")
+    text, needle = RESULTS[case]
+    bench = tmp_path / "bench.json"
+    bench.write_text(text)
+    out = tmp_path / "r.html"
+    msg = user_error(runner, ["report", "lenet5", "--bench", str(bench), "-o", str(out)])
+    assert needle in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]  # no report written
