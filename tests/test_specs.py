@@ -262,3 +262,25 @@ def test_spec_stays_on_cpu_for_counting():
     assert next(target.model.parameters()).device.type == "cpu"
     target = load_target(f"{EXAMPLE}:build", device="cpu")
     assert next(target.model.parameters()).device.type == "cpu"
+
+
+def test_ctrl_c_in_factory_exits_130_with_one_line(runner, tmp_path):
+    path = tmp_path / "ctrlc.py"
+    path.write_text("def build():\n    raise KeyboardInterrupt\n")
+    out = tmp_path / "p.txt"
+    res = runner.invoke(app, ["params", f"{path}:build", "-o", str(out)])
+    assert res.exit_code == 130
+    assert res.stderr.strip() == "error: interrupted"
+    assert not out.exists()
+
+
+def test_spec_is_moved_to_a_real_accelerator(monkeypatch):
+    # No GPU here: pretend CUDA is usable and record where the built module is sent.
+    import archscope.devices
+
+    moved = []
+    monkeypatch.setattr(archscope.devices, "check_device", lambda d: torch.device("cuda:0"))
+    monkeypatch.setattr(nn.Module, "to", lambda self, dev: moved.append(dev) or self)
+    target = load_target(f"{EXAMPLE}:build", device="cuda:0")
+    assert moved == [torch.device("cuda:0")]
+    assert target.sample_shape == (3, 64, 64)
