@@ -6,7 +6,9 @@ Public API (imported lazily, so ``import archscope`` is cheap):
 - ``list_models(pattern="*")`` — zoo names;
 - ``param_table(model_or_name, input_size=None)`` — per-layer parameters (DataFrame);
 - ``param_report(...)`` — the same with totals and notes (:class:`LayerTable`);
-- ``zoo_table()`` — the zoo as a DataFrame.
+- ``zoo_table()`` — the zoo as a DataFrame;
+- ``bench(models, device=..., batch_sizes=..., dtypes=...)`` — latency sweep (:class:`BenchResults`);
+- ``load_results(paths)`` — bench JSON files merged into one DataFrame.
 
 Conventions: params = weights + biases, shared tensors once; MACs = multiply-accumulates of conv,
 linear and matmul, biases excluded; FLOPs = 2 × MACs + other FLOPs (by category).
@@ -28,6 +30,9 @@ _LAZY = {
     "zoo_table": "archscope.api",
     "LayerTable": "archscope.analysis.records",
     "ArchscopeError": "archscope.errors",
+    "report": "archscope.report",
+    "bench": "archscope.bench",
+    "load_results": "archscope.bench",
 }
 
 __all__ = ["__version__", *_LAZY]

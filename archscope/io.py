@@ -15,6 +15,10 @@ def check_writable(path: str | os.PathLike) -> Path:
     parent = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise ArchscopeError(f"output path {str(target)!r} is a directory; give a file name inside it")
+    if parent.exists() and not parent.is_dir():
+        raise ArchscopeError(
+            f"output directory {str(parent)!r} is a file, not a directory; choose another -o path"
+        )
     if not parent.is_dir():
         raise ArchscopeError(
             f"output directory {str(parent)!r} does not exist; create it or choose another -o path"
@@ -36,10 +40,15 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
             fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # disk full, quota, a directory removed meanwhile
+            raise ArchscopeError(
+                f"could not write {str(target)!r}: {exc.strerror or exc}; nothing was written, "
+                "free space or choose another -o path"
+            ) from exc
         raise
     return target

@@ -1,9 +1,12 @@
 """Resolving what the user asked for into a module and an input shape.
 
-A *model spec* is a zoo name (``googlenet``) or an ``nn.Module`` handed in from Python. Zoo
-networks are built on the meta device by default: their parameters have shapes but no storage,
-so building VGG-16 costs no memory and no initialisation time. Counting and shape inference
-need nothing more.
+A *model spec* is a zoo name (``googlenet``), an ``nn.Module`` handed in from Python, or a
+source-qualified spec (``torchvision:resnet50``, ``timm:resnet50``, ``package.module:factory``,
+``path/to/file.py:factory``; see :mod:`archscope.specs`). Zoo networks are built on the meta
+device by default: their parameters have shapes but no storage, so building VGG-16 costs no
+memory and no initialisation time. Counting and shape inference need nothing more. Networks
+from specs are built on CPU with real weights (their code is not ours to trust on meta) and
+moved to ``device`` when that is a real accelerator.
 """
 
 from __future__ import annotations
@@ -83,13 +86,15 @@ def materialize(model: Any, device: str = "cpu") -> Any:
 def load_target(
     model_or_name: Any, *, device: str = "meta", kwargs: dict | None = None, init: bool = True
 ) -> Target:
-    """Build a zoo network by name (on ``device``) or wrap a module the caller already has.
+    """Build a zoo network by name (on ``device``), a spec's network, or wrap a given module.
 
     ``init=False`` skips weight initialisation (see :func:`no_weight_init`): right for counting,
     wrong for timing or training.
     """
     import torch
     from torch import nn
+
+    from .devices import check_device
 
     if isinstance(model_or_name, nn.Module):
         if kwargs:
@@ -99,10 +104,24 @@ def load_target(
         raise ArchscopeError(
             f"expected a model name or a torch.nn.Module, got {type(model_or_name).__name__}"
         )
+    dev = check_device(device)
+    from .specs import SPEC_FORMS, build_spec, is_spec
+
+    if is_spec(model_or_name):
+        built = build_spec(model_or_name, kwargs)
+        model = built.model
+        if dev.type not in ("cpu", "meta"):
+            model = model.to(dev)
+        return Target(built.name, model, built.sample_shape)
     from .zoo import build, model_info
 
-    info = model_info(model_or_name)
-    with torch.device(device), (contextlib.nullcontext() if init else no_weight_init()):
+    try:
+        info = model_info(model_or_name)
+    except ArchscopeError as exc:
+        if "did you mean" in str(exc):
+            raise
+        raise ArchscopeError(f"{exc}, or give your own model as {SPEC_FORMS}") from None
+    with torch.device(dev), (contextlib.nullcontext() if init else no_weight_init()):
         model = build(model_or_name, **(kwargs or {}))
     return Target(info.name, model, info.input_size, zoo=True)
 

@@ -9,5 +9,7 @@ from __future__ import annotations
 
 from .app import app, main
 from . import zoo as _zoo  # noqa: F401  (registers list, params)
+from . import report as _report  # noqa: F401  (registers report)
+from . import bench as _bench  # noqa: F401  (registers bench)
 
 __all__ = ["app", "main"]

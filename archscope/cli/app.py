@@ -46,16 +46,17 @@ def root(
     ] = False,
 ) -> None:
     ctx.obj = {"debug": debug}
-    _invocation["debug"] = debug
+    _state["debug"] = debug
 
 
-# Set by the root callback on every invocation (typer vendors click, so the click context API
-# is not ours to import); read by the error handler of the command that runs next.
-_invocation = {"debug": False}
+# Set by `root` on every invocation. Not read from click's context stack: Typer ≥ 0.20 vendors
+# its own click (typer._click), so `click.get_current_context()` sees no context and --debug
+# was silently ignored.
+_state = {"debug": False}
 
 
 def debugging() -> bool:
-    return bool(_invocation["debug"])
+    return bool(_state["debug"])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

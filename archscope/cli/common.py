@@ -9,7 +9,9 @@ import typer
 
 from ..render import Format
 
-ModelArg = Annotated[str, typer.Argument(help="A zoo name (see `archscope list`).", show_default=False)]
+ModelArg = Annotated[str, typer.Argument(
+    help="A zoo name (see `archscope list`), or torchvision:NAME, timm:NAME, "
+    "package.module:factory, path/to/file.py:factory.", show_default=False)]
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]

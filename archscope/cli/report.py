@@ -1,0 +1,46 @@
+"""``archscope report``: one self-contained interactive HTML page for one or more models."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from .app import command
+from .common import InputSizeOpt, KwargsOpt, parse_kwargs
+
+
+class Engine(str, Enum):
+    meta = "meta"
+    fvcore = "fvcore"
+
+
+@command("report")
+def report_cmd(
+    models: Annotated[List[str], typer.Argument(help="Zoo names (see `archscope list`) or specs such as path/to/file.py:factory.",
+                                                show_default=False)],
+    bench: Annotated[
+        Optional[List[Path]],
+        typer.Option("--bench", help="Timing results written by `archscope bench` (repeatable).",
+                     show_default=False),
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="HTML file to write. Default: reports/<models>.html "
+                     "(reports/ is created).", show_default=False),
+    ] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="Page title.",
+                                                 show_default=False)] = None,
+    input_size: InputSizeOpt = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="Counting engine.",
+                                           case_sensitive=False)] = Engine.meta,
+    kwargs: KwargsOpt = None,
+) -> None:
+    """Interactive HTML report: params and MACs per model and per layer, timings if given."""
+    from ..report.build import build_report
+
+    path = build_report(models, bench or None, output, title, input_size=input_size,
+                        engine=engine.value, kwargs=parse_kwargs(kwargs))
+    typer.echo(f"wrote {path}", err=True)

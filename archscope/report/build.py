@@ -1,0 +1,103 @@
+"""``archscope.report(...)``: count the models, read the timings, draw, write one HTML file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..errors import ArchscopeError
+from . import data as D
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_DIR = Path("reports")
+NOTES = [
+    "params = weights + biases; shared tensors count once; counts are for one inference forward "
+    "(eval mode: GoogLeNet's auxiliary heads are left out).",
+    "MACs = multiply-accumulates of convolution, linear and matmul, biases excluded; "
+    "FLOPs = 2 × MACs + other FLOPs (normalisation, pooling, activation, add, …).",
+    "Parameter memory = params × bytes per element; activation memory = the outputs of every "
+    "layer for one forward at the batch size shown.",
+    "Weight layers: layers that hold weights and do multiply-accumulates (convolutions and "
+    "linear layers, projection shortcuts included; batch-norm not).",
+    "Latency is the median of the timed runs; throughput = batch size / latency; achieved "
+    "TFLOP/s = FLOPs of the forward / latency.",
+]
+
+
+def default_output(models: Sequence[str]) -> Path:
+    """``reports/googlenet-vgg16-resnet50.html`` (names reduced to safe file-name characters)."""
+    stem = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", m) for m in models)[:120] or "report"
+    return DEFAULT_DIR / f"{stem}.html"
+
+
+def gather_models(models: Sequence[Any], input_size: Any = None, engine: str = "meta",
+                  kwargs: dict | None = None) -> list[D.ModelData]:
+    """Count every model per leaf layer with the chosen engine."""
+    from ..analysis.flops import flop_report
+    from ..specs import is_spec
+    from ..zoo import model_info
+
+    out = []
+    for spec in models:
+        table = flop_report(spec, input_size, engine=engine, kwargs=kwargs)
+        year = family = None
+        if isinstance(spec, str) and not is_spec(spec):  # torchvision:…, file.py:… have no zoo entry
+            info = model_info(spec)
+            year, family = info.year, info.family
+        out.append(D.ModelData(table.model, table, year, family))
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise ArchscopeError(f"each model can appear once in a report; got {', '.join(names)}")
+    return out
+
+
+def load_bench(bench: Any) -> pd.DataFrame:
+    """Result files (paths) read with ``archscope.load_results``, or a results frame as is."""
+    if hasattr(bench, "columns"):
+        return bench
+    from .. import load_results
+
+    return load_results([str(p) for p in bench])
+
+
+def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
+                 output: Any = None, title: str | None = None, *, input_size: Any = None,
+                 engine: str = "meta", kwargs: dict | None = None) -> Path:
+    """Write the HTML report of ``models`` (zoo names or modules) and return its path.
+
+    ``bench`` is a list of result files written by ``archscope bench`` (or the DataFrame
+    ``archscope.load_results`` returns); their timings add the
+    latency, throughput, roofline and per-layer time sections. ``output`` defaults to
+    ``reports/<models>.html``; the folder ``reports/`` is created when the default is used, an
+    explicit path's folder must exist.
+    """
+    import plotly.offline
+
+    from .sections import build_sections
+
+    if isinstance(models, str):
+        models = [models]
+    if not models:
+        raise ArchscopeError("give at least one model, e.g. `archscope report googlenet vgg16`")
+    if output is None:
+        names = [m if isinstance(m, str) else type(m).__name__.lower() for m in models]
+        output = default_output(names)
+        output.parent.mkdir(parents=True, exist_ok=True)
+    from ..io import check_writable, write_atomic
+
+    target = check_writable(output)  # fail before the counting, not after
+    gathered = gather_models(models, input_size, engine, kwargs)
+    bench_df = load_bench(bench) if bench is not None and len(bench) else None
+    names = [m.name for m in gathered]
+    title = title or "archscope report: " + ", ".join(names)
+    from .page import render_page
+
+    sections = build_sections(gathered, bench_df, engine)
+    subtitle = (f"{len(gathered)} model{'s' if len(gathered) > 1 else ''} · counting engine: "
+                f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None
+                               else ""))
+    html_text = render_page(title, subtitle, sections, NOTES, plotly.offline.get_plotlyjs())
+    return write_atomic(target, html_text)

@@ -1,0 +1,167 @@
+"""What a report shows, gathered as plain DataFrames before any figure is drawn.
+
+Figures (:mod:`archscope.report.figures`) only read the frames built here, so they can be tested
+on small synthetic frames. Units: ``params`` and ``macs`` are exact counts (ints), ``*_bytes``
+are bytes, ``*_share`` are fractions of the model's total (0..1), ``intensity`` is FLOPs per
+byte moved (parameters + activations).
+
+Conventions stated on the page: MACs = multiply-accumulates of conv, linear and matmul, biases
+excluded; FLOPs = 2 × MACs + other FLOPs; a *weight layer* is a row that holds weights and
+does multiply-accumulates (convolutions and linear layers, projection shortcuts included;
+batch-norm is not one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..analysis.records import LayerTable
+
+ROOT = "(model)"
+
+
+@dataclass
+class ModelData:
+    """One model's per-layer table (leaf layers) and its zoo metadata."""
+
+    name: str
+    table: LayerTable
+    year: int | None = None
+    family: str | None = None
+
+
+@dataclass
+class ReportData:
+    """Everything a page needs: the models in the order given, and the optional bench frames."""
+
+    models: list[ModelData]
+    bench: pd.DataFrame | None = None
+    per_layer: pd.DataFrame | None = None
+    lessons: list[pd.DataFrame] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def _int(value: Any) -> int:
+    return int(value) if value is not None else 0
+
+
+def weight_layers(rows: pd.DataFrame) -> int:
+    """Rows that hold weights and do multiply-accumulates: convolutions and linear layers."""
+    return int(((rows["weights"] > 0) & (rows["macs"] > 0)).sum())
+
+
+def summary_frame(models: list[ModelData]) -> pd.DataFrame:
+    """One row per model: exact totals and the depth in weight layers."""
+    import pandas as pd
+
+    records = []
+    for m in models:
+        t = m.table.total
+        records.append(
+            {
+                "model": m.name,
+                "year": m.year,
+                "input": "x".join(str(d) for d in m.table.input_size),
+                "params": _int(t.get("params")),
+                "macs": _int(t.get("macs")),
+                "flops": _int(t.get("flops")),
+                "param_bytes": _int(t.get("param_bytes")),
+                "activation_bytes": _int(t.get("activation_bytes")),
+                "weight_layers": weight_layers(m.table.rows),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def stage_of(layer: str) -> str:
+    """The depth-1 module a layer path belongs to (``layer3.0.conv1`` → ``layer3``)."""
+    return layer.split(".", 1)[0]
+
+
+def stage_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Params and MACs summed per depth-1 module, in forward order (order of first appearance)."""
+    df = rows[["layer", "params", "macs"]].copy()
+    df["stage"] = df["layer"].map(stage_of)
+    out = df.groupby("stage", sort=False, as_index=False)[["params", "macs"]].sum()
+    return out.astype({"params": "int64", "macs": "int64"})
+
+
+def _node_label(parts: list[str]) -> str:
+    """A module's name in the tree: ``features.6`` rather than a bare Sequential index ``6``."""
+    label = parts[-1]
+    if label.isdigit() and len(parts) > 1:
+        label = f"{parts[-2]}.{label}"
+    return label
+
+
+def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Every module on the path to each row, with params and MACs summed over its subtree.
+
+    ``id`` is the module path (the root is the model's name), ``parent`` the enclosing module's
+    id (``""`` for the root). A subtree's value is the sum of the rows within it, so a treemap
+    with ``branchvalues="total"`` shows exact figures at every level.
+    """
+    import pandas as pd
+
+    sums: dict[str, list[int]] = {model: [0, 0]}
+    parents: dict[str, str] = {model: ""}
+    labels: dict[str, str] = {model: model}
+    for layer, kind, params, macs in zip(rows["layer"], rows["type"], rows["params"],
+                                         rows["macs"]):
+        if layer == ROOT:
+            sums[model][0] += int(params)
+            sums[model][1] += int(macs)
+            continue
+        parts = layer.split(".")
+        node_parent = model
+        for i in range(len(parts)):
+            node = ".".join(parts[: i + 1])
+            if node not in sums:
+                sums[node] = [0, 0]
+                parents[node] = node_parent
+                labels[node] = _node_label(parts[: i + 1])
+            sums[node][0] += int(params)
+            sums[node][1] += int(macs)
+            node_parent = node
+        labels[layer] = f"{labels[layer]} ({kind})"
+        sums[model][0] += int(params)
+        sums[model][1] += int(macs)
+    return pd.DataFrame(
+        {
+            "id": list(sums),
+            "parent": [parents[n] for n in sums],
+            "label": [labels[n] for n in sums],
+            "params": [v[0] for v in sums.values()],
+            "macs": [v[1] for v in sums.values()],
+        }
+    )
+
+
+def share_frame(models: list[ModelData]) -> pd.DataFrame:
+    """Per-layer params share against MAC share, for layers that hold either."""
+    import pandas as pd
+
+    parts = []
+    for m in models:
+        rows = m.table.rows
+        total_p = _int(m.table.total.get("params")) or 1
+        total_m = _int(m.table.total.get("macs")) or 1
+        keep = rows[(rows["params"] > 0) | (rows["macs"] > 0)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model": m.name,
+                    "layer": keep["layer"].to_numpy(),
+                    "type": keep["type"].to_numpy(),
+                    "params": keep["params"].astype("int64").to_numpy(),
+                    "macs": keep["macs"].astype("int64").to_numpy(),
+                    "params_share": keep["params"].to_numpy() / total_p,
+                    "mac_share": keep["macs"].to_numpy() / total_m,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

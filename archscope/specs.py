@@ -1,0 +1,318 @@
+"""Model specs beyond the zoo: torchvision, timm, and the user's own factories.
+
+A spec names a source and a name, separated by the LAST colon (so ``C:\\nets\\m.py:build`` works):
+
+- ``torchvision:resnet50`` — ``torchvision.models.get_model("resnet50", weights=None)``;
+- ``timm:resnet50`` — ``timm.create_model("resnet50", pretrained=False)``;
+- ``package.module:factory`` — an importable module and a callable in it;
+- ``path/to/file.py:factory`` — a Python file, loaded under a unique private module name.
+
+The factory is called with the ``--kwargs`` options (none by default) and returns an ``nn.Module``
+or ``(module, input_size)`` with ``input_size`` one sample C×H×W (tuple or ``"3x64x64"``).
+Models from specs are built on CPU with real weights (their code may create tensors of its own);
+the trace runs them on meta stand-ins, and ``bench`` moves them to the requested device.
+No weights are ever downloaded: torchvision gets ``weights=None``, timm ``pretrained=False``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import ArchscopeError, closest
+from .inputs import parse_input_size
+
+SPEC_FORMS = "torchvision:NAME, timm:NAME, package.module:factory or path/to/file.py:factory"
+
+# Default inputs of torchvision's classification models (weights=None has no metadata to ask).
+_TORCHVISION_INPUT = {"inception_v3": (3, 299, 299)}
+_TORCHVISION_DEFAULT_INPUT = (3, 224, 224)
+
+
+@dataclass
+class BuiltSpec:
+    """A network built from a spec: display name, module (on CPU) and sample shape if known."""
+
+    name: str
+    model: Any
+    sample_shape: tuple[int, ...] | None
+
+
+def is_spec(text: str) -> bool:
+    """A spec has a colon; a zoo name never does."""
+    return ":" in text
+
+
+def build_spec(spec: str, kwargs: dict | None = None) -> BuiltSpec:
+    """Build the network a spec names, on CPU; every user mistake raises :class:`ArchscopeError`."""
+    source, _, name = spec.rpartition(":")
+    source, name = source.strip(), name.strip()
+    if not source or not name:
+        raise ArchscopeError(f"model spec {spec!r} needs a source and a name; give {SPEC_FORMS}")
+    kwargs = dict(kwargs or {})
+    if source == "torchvision":
+        return _torchvision(spec, name, kwargs)
+    if source == "timm":
+        return _timm(spec, name, kwargs)
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ArchscopeError(
+            f"{name!r} in model spec {spec!r} is not a Python name; after the last colon give the "
+            "factory function, e.g. my_model.py:build"
+        )
+    if source.endswith(".py") or "/" in source or os.sep in source:
+        with _loaded_file(spec, source) as module:
+            return _call_factory(spec, _attribute(spec, module, name), kwargs)
+    module = _import_module(spec, source)
+    return _call_factory(spec, _attribute(spec, module, name), kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional packages
+
+
+def _optional(package: str, spec: str):
+    try:
+        return importlib.import_module(package)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == package:
+            raise ArchscopeError(
+                f"model spec {spec!r} needs the optional package {package}, which is not "
+                f"installed; install it with pip install 'archscope[{package}]'"
+            ) from exc
+        raise ArchscopeError(
+            f"{package} is installed but failed to import ({_one_line(exc)}); reinstall it "
+            f"with pip install 'archscope[{package}]'"
+        ) from exc
+    except Exception as exc:  # a broken install (e.g. built against another torch)
+        raise ArchscopeError(
+            f"{package} is installed but failed to import ({type(exc).__name__}: "
+            f"{_one_line(exc)}); reinstall a version matching your torch"
+        ) from exc
+
+
+def _torchvision(spec: str, name: str, kwargs: dict) -> BuiltSpec:
+    tv = _optional("torchvision", spec)
+    models = importlib.import_module("torchvision.models")
+    known = list(models.list_models()) if hasattr(models, "list_models") else [
+        n for n in dir(models) if not n.startswith("_") and callable(getattr(models, n))
+    ]
+    if name not in known:
+        hint = closest(name, known)
+        more = f"did you mean {', '.join(hint)}?" if hint else "see torchvision.models.list_models()"
+        raise ArchscopeError(f"torchvision {getattr(tv, '__version__', '')} has no model {name!r}; {more}")
+    kwargs.setdefault("weights", None)  # never download weights
+    if hasattr(models, "get_model"):
+        model = _call(spec, models.get_model, kwargs, name)
+    else:
+        model = _call(spec, getattr(models, name), kwargs)
+    classification = (
+        name in models.list_models(module=models) if hasattr(models, "list_models") else True
+    )
+    shape = _TORCHVISION_INPUT.get(name, _TORCHVISION_DEFAULT_INPUT) if classification else None
+    return BuiltSpec(spec, _check_module(spec, model), shape)
+
+
+def _timm(spec: str, name: str, kwargs: dict) -> BuiltSpec:
+    timm = _optional("timm", spec)
+    if hasattr(timm, "is_model") and not timm.is_model(name):
+        hint = closest(name, timm.list_models())
+        more = f"did you mean {', '.join(hint)}?" if hint else "see timm.list_models()"
+        raise ArchscopeError(f"timm has no model {name!r}; {more}")
+    kwargs.setdefault("pretrained", False)  # never download weights
+    model = _call(spec, timm.create_model, kwargs, name)
+    cfg = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", None) or {}
+    shape = cfg.get("input_size") if isinstance(cfg, dict) else None
+    return BuiltSpec(spec, _check_module(spec, model), tuple(shape) if shape else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's own module
+
+
+def _where(exc: BaseException, path: str | None = None) -> str:
+    """`` (file.py line 12)`` for the deepest frame in the user's file, or the syntax error."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" ({Path(exc.filename).name} line {exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if path is not None:
+        mine = [f for f in frames if os.path.abspath(f.filename) == path]
+        frames = mine or frames
+    if not frames:
+        return ""
+    return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def _import_module(spec: str, dotted: str):
+    if not all(part.isidentifier() for part in dotted.split(".")):
+        raise ArchscopeError(
+            f"{dotted!r} in model spec {spec!r} is neither a module name nor a .py file; give "
+            f"{SPEC_FORMS}"
+        )
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (dotted == missing or dotted.startswith(missing + ".")):
+            raise ArchscopeError(
+                f"cannot import {dotted!r} for model spec {spec!r}: no module named {missing!r}; "
+                "check the spelling and that its folder is on PYTHONPATH, or give "
+                "path/to/file.py:factory"
+            ) from exc
+        raise ArchscopeError(
+            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {_one_line(exc)}; "
+            "install what it imports or fix the import"
+        ) from exc
+    except (Exception, SystemExit) as exc:
+        raise ArchscopeError(
+            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {_one_line(exc)}; "
+            "fix the module (run with --debug for the traceback)"
+        ) from exc
+
+
+@contextlib.contextmanager
+def _on_path(folder: str) -> Iterator[None]:
+    """The file's folder on sys.path while it loads, so it can import its siblings."""
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
+
+
+@contextlib.contextmanager
+def _loaded_file(spec: str, source: str) -> Iterator[Any]:
+    """The file as a module, registered under a private name only while it loads and builds."""
+    path = Path(source).expanduser()
+    if not path.is_file():
+        where = "is a directory" if path.is_dir() else "does not exist"
+        raise ArchscopeError(
+            f"model file {source!r} {where}; give path/to/file.py:factory with an existing file"
+        )
+    if path.suffix != ".py":
+        raise ArchscopeError(f"model file {source!r} is not a .py file; give path/to/file.py:factory")
+    full = str(path.resolve())
+    # A private name per file: loading "models.py" must never shadow or replace a real
+    # `models` module; the entry is removed again once the factory has run.
+    unique = "_archscope_user_" + hashlib.sha1(full.encode()).hexdigest()[:12]
+    module_spec = importlib.util.spec_from_file_location(unique, full)
+    if module_spec is None or module_spec.loader is None:
+        raise ArchscopeError(f"cannot load {source!r} as a Python file; give path/to/file.py:factory")
+    module = importlib.util.module_from_spec(module_spec)
+    previous = sys.modules.get(unique)
+    sys.modules[unique] = module  # dataclasses and typing look the module up while it runs
+    try:
+        with _on_path(str(Path(full).parent)):
+            try:
+                module_spec.loader.exec_module(module)
+            except (Exception, SystemExit) as exc:
+                raise ArchscopeError(
+                    f"loading {source!r} failed{_where(exc, full)}: {type(exc).__name__}: "
+                    f"{_one_line(exc)}; fix the file (run with --debug for the traceback)"
+                ) from exc
+            yield module
+    finally:
+        if previous is None:
+            sys.modules.pop(unique, None)
+        else:
+            sys.modules[unique] = previous
+
+
+def _attribute(spec: str, module: Any, name: str):
+    obj = module
+    for part in name.split("."):
+        if not hasattr(obj, part):
+            public = [n for n in vars(module) if not n.startswith("_") and callable(vars(module)[n])]
+            hint = closest(name, public)
+            more = f"did you mean {', '.join(hint)}?" if hint else "name a function defined there"
+            raise ArchscopeError(f"model spec {spec!r}: the module has no {name!r}; {more}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ArchscopeError(
+            f"model spec {spec!r}: {name!r} is a {type(obj).__name__}, not a function or class "
+            "to call; name the factory that builds the network"
+        )
+    return obj
+
+
+def _call(spec: str, fn: Any, kwargs: dict, *args: Any) -> Any:
+    import torch
+
+    try:
+        with torch.device("cpu"):  # real weights on CPU, whatever the caller's default
+            return fn(*args, **kwargs)
+    except TypeError as exc:
+        # Only a signature mismatch of the call itself, not a TypeError deep inside the factory.
+        if len(traceback.extract_tb(exc.__traceback__)) <= 1:
+            text = str(exc)
+            if "unexpected keyword argument" in text:
+                raise ArchscopeError(
+                    f"model spec {spec!r} does not take that option ({_one_line(exc)}); pass "
+                    "only the options it accepts with --kwargs key=value,..."
+                ) from exc
+            if "required" in text and "argument" in text:
+                raise ArchscopeError(
+                    f"model spec {spec!r} needs arguments ({_one_line(exc)}); pass them with "
+                    "--kwargs key=value,..."
+                ) from exc
+        raise _factory_failed(spec, exc) from exc
+    except (Exception, SystemExit) as exc:
+        raise _factory_failed(spec, exc) from exc
+
+
+def _factory_failed(spec: str, exc: BaseException) -> ArchscopeError:
+    return ArchscopeError(
+        f"model spec {spec!r} raised {type(exc).__name__}{_where(exc)}: {_one_line(exc)}; "
+        "fix the factory (run with --debug for the traceback)"
+    )
+
+
+def _check_module(spec: str, obj: Any):
+    from torch import nn
+
+    if not isinstance(obj, nn.Module):
+        raise ArchscopeError(
+            f"model spec {spec!r} returned a {type(obj).__name__}, not a torch.nn.Module; "
+            "return the network, or (network, input_size) such as (net, (3, 224, 224))"
+        )
+    return obj
+
+
+def _sample_shape(spec: str, size: Any) -> tuple[int, ...]:
+    if isinstance(size, str):
+        sample, _batch = parse_input_size(size)
+        return sample
+    try:
+        sample = tuple(int(d) for d in size)
+        ok = len(sample) >= 1 and all(d >= 1 and d == s for d, s in zip(sample, size))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ArchscopeError(
+            f"model spec {spec!r} returned input size {size!r}; give one sample C×H×W of "
+            "whole numbers ≥ 1 such as (3, 224, 224)"
+        )
+    return sample
+
+
+def _call_factory(spec: str, factory: Any, kwargs: dict) -> BuiltSpec:
+    from torch import nn
+
+    result = _call(spec, factory, kwargs)
+    shape = None
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], nn.Module):
+        result, shape = result[0], _sample_shape(spec, result[1])
+    return BuiltSpec(spec, _check_module(spec, result), shape)

@@ -1,0 +1,46 @@
+"""Time `archscope report googlenet vgg16 resnet50` after imports, and the size of the file.
+
+Run: python3 benchmarks/report_build.py [--out /tmp/bench-report.html]
+Prints counting time (flop_report, meta engine), figures + page time, total, and file size.
+Target: total ≤ 3 s on a 2-core machine, file < 6 MB (plotly.js alone ~4.8 MB, embedded once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="/tmp/bench-report.html")
+    ap.add_argument("models", nargs="*", default=["googlenet", "vgg16", "resnet50"])
+    args = ap.parse_args()
+
+    import plotly.graph_objects  # noqa: F401  (imports are not what is timed)
+    import plotly.offline
+    import torch  # noqa: F401
+
+    from archscope.io import write_atomic
+    from archscope.report import build, page, sections
+    from archscope.zoo import list_models
+
+    list_models()  # registry import
+    t0 = time.perf_counter()
+    models = build.gather_models(args.models)
+    t1 = time.perf_counter()
+    secs = sections.build_sections(models, None, "meta")
+    html_text = page.render_page("bench", "bench", secs, build.NOTES, plotly.offline.get_plotlyjs())
+    write_atomic(args.out, html_text)
+    t2 = time.perf_counter()
+    print(f"models: {' '.join(args.models)}")
+    print(f"counting (meta engine): {t1 - t0:.2f} s")
+    print(f"figures + lessons + page + write: {t2 - t1:.2f} s")
+    print(f"total after imports: {t2 - t0:.2f} s")
+    print(f"file size: {os.path.getsize(args.out) / 1e6:.2f} MB "
+          f"(plotly.js {len(plotly.offline.get_plotlyjs()) / 1e6:.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()

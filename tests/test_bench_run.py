@@ -1,0 +1,291 @@
+"""The bench sweep on CPU: records, results files, OOM/Ctrl-C handling, train loss, per-layer."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import types
+from collections import namedtuple
+
+import pytest
+import torch
+from torch import nn
+
+import archscope
+from archscope.bench import runner, timing
+from archscope.bench.counts import Counts, model_counts
+from archscope.bench.results import RECORD_FIELDS, SCHEMA, load_results, write_results
+from archscope.bench.train import AUX_WEIGHT, HeadLoss, training_loss
+from archscope.errors import ArchscopeError
+
+FAST = dict(iters=4, warmup=1)
+
+
+def test_cpu_bench_lenet5_and_cifar_cnn():
+    before = torch.get_num_threads()
+    res = archscope.bench(["lenet5", "cifar_cnn"], batch_sizes=[1, 2], threads=1, **FAST)
+    assert [(r["model"], r["batch_size"]) for r in res.records] == [
+        ("lenet5", 1), ("lenet5", 2), ("cifar_cnn", 1), ("cifar_cnn", 2)]
+    for r in res.records:
+        assert list(r) == RECORD_FIELDS
+        assert r["status"] == "ok" and r["iters"] == 4 and r["stopped"] == "fixed"
+        assert r["threads"] == 1 and r["device"] == "cpu" and r["dtype"] == "fp32"
+        assert r["graph"] is False and r["compile"] is None and r["mode"] == "infer"
+        assert r["min_ms"] <= r["median_ms"] <= r["max_ms"]
+        assert r["throughput_items_s"] == pytest.approx(r["batch_size"] * 1000 / r["median_ms"])
+    assert res.records[2]["input_shape"] == [1, 3, 32, 32]  # cifar_cnn's own 3×32×32 sample
+    assert res.env["threads"] == 1 and res.env["torch"] == torch.__version__
+    assert res.settings["iters"] == 4 and res.settings["batch_sizes"] == [1, 2]
+    assert torch.get_num_threads() == before  # restored, not left at 1 for the caller
+    assert callable(archscope.bench)
+
+
+def test_results_round_trip_two_files(tmp_path):
+    a = archscope.bench("lenet5", batch_sizes=[1, 2], **FAST)
+    b = archscope.bench("cifar_cnn", **FAST)
+    write_results(tmp_path / "a.json", a.document())
+    write_results(tmp_path / "b.json", b.document())
+    assert json.loads((tmp_path / "a.json").read_text())["schema"] == SCHEMA
+    df = archscope.load_results([tmp_path / "a.json", tmp_path / "b.json"])
+    assert len(df) == 3  # 2 records + 1 record
+    assert list(df["model"]) == ["lenet5", "lenet5", "cifar_cnn"]
+    assert list(df["source"]) == [str(tmp_path / "a.json")] * 2 + [str(tmp_path / "b.json")]
+    assert df["env_torch"].eq(torch.__version__).all() and "env_cpu_model" in df
+    assert df["median_ms"].tolist()[0] == a.records[0]["median_ms"]
+
+
+def test_load_results_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ArchscopeError, match="bad.json.*not valid JSON"):
+        load_results(bad)
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps({"schema": "archscope.bench/99", "env": {}, "records": []}))
+    with pytest.raises(ArchscopeError, match="future.json.*archscope.bench/99"):
+        load_results([future])
+
+
+def _failing_timer(exc, on_call):
+    real = runner.time_until_stable
+    calls = []
+
+    def timer(*a, **k):
+        calls.append(1)
+        if len(calls) == on_call:
+            raise exc
+        return real(*a, **k)
+
+    return timer
+
+
+@pytest.mark.parametrize("exc", [
+    torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
+])
+def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
+    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(exc, on_call=2))
+    res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
+    assert [r["status"] for r in res.records] == ["ok", "oom", "ok"]
+    oom = res.records[1]
+    assert oom["batch_size"] == 2 and oom["median_ms"] is None and "allocate" in oom["reason"]
+
+
+def test_other_errors_are_not_swallowed(monkeypatch):
+    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(ValueError("bug"), on_call=1))
+    with pytest.raises(ValueError):
+        archscope.bench("lenet5", **FAST)
+
+
+def test_unsupported_dtype_is_skipped(monkeypatch):
+    exc = RuntimeError('"slow_conv2d_cpu" not implemented for \'Half\'')
+    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(exc, on_call=1))
+    res = archscope.bench("lenet5", dtypes=["fp16", "fp32"], **FAST)
+    assert [(r["dtype"], r["status"]) for r in res.records] == [("fp16", "skipped"), ("fp32", "ok")]
+    assert "not implemented for 'Half'" in res.records[0]["reason"]
+
+
+def test_ctrl_c_keeps_results_so_far(monkeypatch):
+    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
+    res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
+    assert res.interrupted and [r["batch_size"] for r in res.records] == [1]
+    assert res.document()["interrupted"] is True
+
+
+def test_bad_names():
+    with pytest.raises(ArchscopeError, match="unknown dtype 'fp8'; choose from fp32, bf16, fp16"):
+        archscope.bench("lenet5", dtypes="fp8")
+    with pytest.raises(ArchscopeError, match="unknown device 'tpu'"):
+        archscope.bench("lenet5", device="tpu")
+    with pytest.raises(ArchscopeError, match="--cuda-graphs needs --device cuda"):
+        archscope.bench("lenet5", cuda_graphs=True)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_without_cuda():
+    with pytest.raises(ArchscopeError, match="needs CUDA.*use --device cpu"):
+        archscope.bench("lenet5", device="cuda")
+
+
+Heads = namedtuple("Heads", "logits aux_logits1 aux_logits2")
+
+
+def test_training_loss_weights_aux_heads():
+    out = Heads(torch.tensor([1.0]), torch.tensor([10.0]), torch.tensor([100.0]))
+    loss = training_loss(out, lambda t: t.sum())
+    assert loss.item() == pytest.approx(1 + 0.3 * 10 + 0.3 * 100)  # main + 0.3·aux1 + 0.3·aux2 = 34
+    assert AUX_WEIGHT == 0.3
+    assert training_loss(torch.tensor([2.0]), lambda t: t.sum()).item() == 2.0  # no aux heads
+    # Eval-style None aux entries are ignored: 1 + 0.3 × 10 = 4
+    assert training_loss((torch.tensor([1.0]), None, torch.tensor([10.0])), lambda t: t.sum()).item() == pytest.approx(4.0)
+
+
+def test_head_loss_cross_entropy_of_uniform_logits():
+    # Equal logits over C classes: softmax = 1/C for every class, so CE = ln C for any target.
+    assert HeadLoss()(torch.zeros(2, 4)).item() == pytest.approx(math.log(4))
+    assert HeadLoss()(torch.full((1, 2, 3), 2.0)).item() == 4.0  # non-logit output: mean of squares
+
+
+class _FakeGoogLeNet(nn.Module):
+    """Returns (logits, aux1, aux2) like the zoo GoogLeNet in train mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.main, self.aux1, self.aux2 = nn.Linear(4, 3), nn.Linear(4, 3), nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = x.flatten(1)
+        return Heads(self.main(x), self.aux1(x), self.aux2(x)) if self.training else self.main(x)
+
+
+def test_train_mode_uses_aux_heads(monkeypatch):
+    seen = []
+    real = runner.training_loss
+
+    def spy(output, head_loss):
+        seen.append(type(output).__name__)
+        return real(output, head_loss)
+
+    monkeypatch.setattr(runner, "training_loss", spy)
+    model = _FakeGoogLeNet()
+    res = archscope.bench(model, mode="train", input_size=(1, 2, 2), **FAST)
+    assert res.records[0]["status"] == "ok" and res.records[0]["mode"] == "train"
+    assert seen and set(seen) == {"Heads"}
+    assert model.training is True and model.main.weight.grad is None  # caller's model untouched
+
+
+def test_train_mode_googlenet_224():
+    # The zoo GoogLeNet's aux heads need the 224 input (14×14 map → 5×5/3 pool → 4×4).
+    res = archscope.bench("googlenet", mode="train", iters=1, warmup=0)
+    assert res.records[0]["status"] == "ok" and res.records[0]["iters"] == 1
+
+
+# LeNet-5 MACs at batch 1, by hand (out_channels × H_out × W_out × in_channels × k²; in × out):
+LENET_MACS = {
+    "features.0": 6 * 28 * 28 * 1 * 25,  # 117,600
+    "features.3": 16 * 10 * 10 * 6 * 25,  # 240,000
+    "features.6": 120 * 1 * 1 * 16 * 25,  # 48,000
+    "classifier.0": 120 * 84,  # 10,080
+    "classifier.2": 84 * 10,  # 840
+}
+
+
+def test_per_layer_on_cpu(monkeypatch):
+    total = sum(LENET_MACS.values())  # 416,520
+    monkeypatch.setattr(runner, "model_counts",
+                        lambda *a, **k: Counts(total, 2 * total, dict(LENET_MACS)))
+    rec = archscope.bench("lenet5", per_layer=True, **FAST).records[0]
+    rows = {r["layer"]: r for r in rec["per_layer"]}
+    assert set(LENET_MACS) <= set(rows)
+    for layer, macs in LENET_MACS.items():
+        assert rows[layer]["macs"] == macs and rows[layer]["mac_share"] == macs / total
+        assert rows[layer]["time_ms"] > 0 and rows[layer]["calls"] == 1
+    assert rec["layers_sum_ms"] <= rec["layers_pass_ms"]
+    assert rec["layers_sum_ms"] == pytest.approx(sum(r["time_ms"] for r in rows.values()))
+    assert rec["tflops"] == pytest.approx(2 * total / (rec["median_ms"] / 1000) / 1e12)
+
+
+def test_time_layers_removes_hooks():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 1)))
+    x = torch.randn(2, 3)
+    layers, passes = timing.time_layers(model, lambda: model(x), "cpu", passes=3)
+    assert set(layers) == {"0", "1", "2.0"} and len(passes) == 3
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_compile_variant_is_timed_apart(monkeypatch):
+    compiled = []
+
+    def fake_compile(model, mode=None):
+        compiled.append(mode)
+        return model
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    res = archscope.bench("lenet5", compile=True, compile_mode="max-autotune", **FAST)
+    eager, comp = res.records
+    assert compiled == ["max-autotune"]
+    assert eager["compile"] is None and eager["compile_s"] is None
+    assert comp["compile"] == "max-autotune" and comp["compile_s"] > 0 and comp["status"] == "ok"
+
+
+def test_no_compile_unless_asked(monkeypatch):
+    monkeypatch.setattr(torch, "compile", lambda *a, **k: pytest.fail("torch.compile called"))
+    assert archscope.bench("lenet5", **FAST).records[0]["status"] == "ok"
+
+
+def test_model_counts_calls_flop_report(monkeypatch):
+    import pandas as pd
+
+    from archscope.analysis.records import LayerTable
+
+    calls = []
+
+    def flop_report(model_or_name, input_size=None, *, batch_size=None, depth=None, kwargs=None, **kw):
+        calls.append((model_or_name, input_size, batch_size, depth, kwargs))
+        rows = pd.DataFrame({"layer": ["conv", "relu"], "macs": [100, 0]})
+        return LayerTable("flops", "m", (batch_size, *input_size), rows, {"macs": 100, "flops": 250})
+
+    fake = types.ModuleType("archscope.analysis.flops")
+    fake.flop_report = flop_report
+    monkeypatch.setitem(sys.modules, "archscope.analysis.flops", fake)
+    c = model_counts("lenet5", (8, 1, 32, 32), {"num_classes": 10})
+    assert calls == [("lenet5", (1, 32, 32), 8, None, {"num_classes": 10})]
+    assert (c.macs, c.flops, c.per_layer_macs) == (100, 250, {"conv": 100, "relu": 0})
+
+
+def test_cuda_events_one_sync(monkeypatch):
+    """time_cuda records an event pair per iteration and synchronizes once, after the loop."""
+    log = []
+
+    class Event:
+        n = 0
+
+        def __init__(self, enable_timing=False):
+            assert enable_timing
+            Event.n += 1
+            self.id = Event.n
+
+        def record(self, stream=None):
+            log.append(("record", self.id))
+
+        def elapsed_time(self, end):
+            return float(end.id - self.id)  # ms, fake
+
+    monkeypatch.setattr(torch.cuda, "Event", Event)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda: "stream")
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: log.append(("sync",)))
+    times = timing.time_cuda(lambda: log.append(("step",)), 3)
+    # Events 1..3 are starts, 4..6 ends: elapsed = end.id − start.id = 3 each.
+    assert times == [3.0, 3.0, 3.0]
+    assert log == [("record", 1), ("step",), ("record", 4), ("record", 2), ("step",), ("record", 5),
+                   ("record", 3), ("step",), ("record", 6), ("sync",)]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bench_eager_and_graph():
+    res = archscope.bench("lenet5", device="cuda", batch_sizes=[1, 8], cuda_graphs=True, **FAST)
+    assert [(r["batch_size"], r["graph"], r["status"]) for r in res.records] == [
+        (1, False, "ok"), (1, True, "ok"), (8, False, "ok"), (8, True, "ok")]
+    assert all(r["peak_mem_bytes"] > 0 for r in res.records)
+    assert res.env["sm_count"] > 0
