@@ -114,4 +114,4 @@ def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
 def test_bench_cli_per_layer(runner_cli):
     res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown", *FAST])
     assert res.exit_code == 0
-    assert "per layer (leaf modules)" in res.stdout and "| features.0 | Conv2d |" in res.stdout
+    assert "per layer (leaf modules)" in res.stdout and "| features.c1 | Conv2d |" in res.stdout

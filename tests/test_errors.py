@@ -45,7 +45,7 @@ CASES = [
     (["lenet5", "-i", ""], ["empty"]),
     (["lenet5", "-i", "32"], ["one dimension", "channels×height×width"]),
     # LeNet-5's first conv takes 1 channel: the layer that failed and the expected shape
-    (["lenet5", "-i", "3x224x224"], ["layer features.0 (Conv2d)", "expects 1x1x32x32"]),
+    (["lenet5", "-i", "3x224x224"], ["layer features.c1 (Conv2d)", "expects 1x1x32x32"]),
     # AlexNet on 32×32: conv1 ⌊(32-11)/4⌋+1 = 6, pool ⌊(6-3)/2⌋+1 = 2, conv2 (pad 2) 2,
     # then the second 3×3 pool (features.7): ⌊(2-3)/2⌋+1 = 0 < 1
     (["alexnet", "-i", "3x32x32"], ["layer features.7 (MaxPool2d)", "too small", "3x227x227"]),
@@ -70,7 +70,7 @@ def test_params_mistakes(runner, monkeypatch, args, needles):
 def test_debug_shows_the_traceback(runner):
     res = runner.invoke(app, ["--debug", "params", "lenet5", "-i", "3x224x224"])
     assert isinstance(res.exception, ArchscopeError)  # re-raised, so the traceback prints
-    assert "features.0" in str(res.exception)
+    assert "features.c1" in str(res.exception)
     assert res.exception.__cause__ is not None  # the torch error it came from is chained
 
 
@@ -222,7 +222,7 @@ BENCH_CASES = [
     (["lenet5", "-b", "-2"], ["≥ 1"]),
     (["lenet5", "-b", "x"], ["whole numbers"]),
     (["resnt50"], ["unknown model 'resnt50'", "resnet50"]),
-    (["lenet5", "-i", "3x224x224"], ["layer features.0 (Conv2d)"]),
+    (["lenet5", "-i", "3x224x224"], ["layer features.c1 (Conv2d)"]),
     (["lenet5", "-i", "0x32x32"], ["zero or negative"]),
     (["lenet5", "-o", "missing_dir/b.json"], ["does not exist"]),
     (["examples/my_model.py:TinyNet"], ["--input-size is needed"]),
