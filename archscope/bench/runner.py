@@ -202,9 +202,13 @@ def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | 
         synchronize(dev_type)
         extra["compile_s"] = time.perf_counter() - t0
     timed = step
+    t0 = time.perf_counter()
     for _ in range(warmup):
         step()
     synchronize(dev_type)
+    # Size the first auto chunk from the warm-up so a slow configuration keeps to its budget.
+    per_iter_s = (time.perf_counter() - t0) / warmup if warmup else 0.0
+    first_chunk = max(1, min(10, int(budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
     if variant == "graph":
         # Warm-up above ran on the current stream; capture needs its own side-stream warm-up.
         side = torch.cuda.Stream()
@@ -220,7 +224,8 @@ def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | 
         for _ in range(warmup):
             timed()
         synchronize(dev_type)
-    times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=iters, budget_s=budget_s)
+    times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=iters, budget_s=budget_s,
+                                       first_chunk=first_chunk)
     out = _figures(cfg, times, stopped)
     out.update(extra)
     if per_layer and variant == "eager" and cfg.mode == "infer":
