@@ -84,12 +84,15 @@ def is_within(path: str, ancestor: str) -> bool:
     return ancestor == "" or path == ancestor or path.startswith(ancestor + ".")
 
 
-def select_layers(model: nn.Module, depth: int | None, ran: set[str]) -> list[str]:
+def select_layers(
+    model: nn.Module, depth: int | None, ran: set[str], extra: set[str] = frozenset()
+) -> list[str]:
     """The module paths shown as rows: leaves, folded at ``depth`` when given.
 
     A module is a row when it ran and is either a leaf at or above ``depth`` or sits exactly at
     ``depth`` (its whole subtree folded into it). A module above ``depth`` with children that
-    also owns parameters of its own gets a row too, so no parameter is lost.
+    also owns parameters of its own, or does work of its own (``extra``: a residual add or a
+    concatenation in its ``forward``), gets a row too, so nothing is lost.
     """
     own = own_params(model)
     rows = []
@@ -102,7 +105,7 @@ def select_layers(model: nn.Module, depth: int | None, ran: set[str]) -> list[st
             continue
         if (depth is not None and d == depth and d > 0) or not has_children:
             rows.append(path)
-        elif own[path].params:
+        elif own[path].params or path in extra:
             rows.append(path)
     if not rows:  # a bare leaf module handed in directly, or depth 0
         rows.append("")
@@ -149,12 +152,17 @@ def not_run_params(model: nn.Module, runs: dict[str, ModuleRun]) -> tuple[int, l
 
 
 def build_param_rows(
-    model: nn.Module, runs: dict[str, ModuleRun], depth: int | None
+    model: nn.Module, runs: dict[str, ModuleRun], depth: int | None,
+    extra: set[str] = frozenset(),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The per-layer rows and totals of a traced model (see module docstring for conventions)."""
+    """The per-layer rows and totals of a traced model (see module docstring for conventions).
+
+    The DataFrame's ``path`` attribute list (``df.attrs["paths"]``) gives each row's module path
+    (``""`` for the root, shown as ``(model)``).
+    """
     own = {p: rec for p, rec in own_params(model).items() if p in runs}
     modules = dict(model.named_modules())
-    layers = select_layers(model, depth, set(runs))
+    layers = select_layers(model, depth, set(runs), extra)
     folded = fold_into_rows(own, layers)
     records = []
     for path in layers:
@@ -176,6 +184,7 @@ def build_param_rows(
     df = pd.DataFrame.from_records(records, columns=[c for c in PARAM_COLUMNS if c != "share"])
     df.insert(PARAM_COLUMNS.index("share"), "share",
               df["params"] / total_params if total_params else 0.0)
+    df.attrs["paths"] = layers
     trainable = sum(r.trainable for r in own.values())
     total = {
         "layer": "total",

@@ -1,0 +1,171 @@
+"""Engine 1: fvcore's ``FlopCountAnalysis`` (a TorchScript trace) with archscope's op handles.
+
+fvcore's own handles are replaced wholesale: each aten op of the trace maps to a handle that
+returns a ``Counter`` by category (see :mod:`.costs`), or is declared zero-cost by name. fvcore's
+silent ignore list is emptied, so any op without a handle is reported as uncounted, never
+dropped. The trace needs real tensors: the model runs once on CPU (zoo networks get
+zero-filled storage, see :func:`archscope.models.materialize`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from . import costs
+
+Handle = Callable[[list, list], Counter]
+
+
+def _shape(value) -> list[int] | None:
+    t = value.type()
+    if isinstance(t, torch._C.TensorType):
+        sizes = t.sizes()
+        return list(sizes) if sizes is not None else None
+    return None
+
+
+def _const(value) -> Any:
+    """A trace constant; lists built in the graph (prim::ListConstruct) are read item by item."""
+    v = value.toIValue()
+    if v is None and value.node().kind() == "prim::ListConstruct":
+        v = [i.toIValue() for i in value.node().inputs()]
+    return v
+
+
+def _has(value) -> bool:
+    return _shape(value) is not None
+
+
+def _conv(inputs, outputs) -> Counter:
+    transposed = bool(_const(inputs[6])) if len(inputs) > 6 else False
+    w = _shape(inputs[1])
+    if transposed:  # every input element scatters into C_out/groups × kernel outputs
+        c = costs.Counter({costs.MACS: costs.numel(_shape(inputs[0])) * costs.numel(w[1:])})
+        if _has(inputs[2]):
+            c["bias"] = costs.numel(_shape(outputs[0]))
+        return c
+    return costs.conv(_shape(outputs[0]), w, _has(inputs[2]))
+
+
+def _conv_nd(inputs, outputs) -> Counter:  # aten::conv2d(input, weight, bias, ...)
+    return costs.conv(_shape(outputs[0]), _shape(inputs[1]), _has(inputs[2]))
+
+
+def _linear(inputs, outputs) -> Counter:
+    out = _shape(outputs[0])
+    k = _shape(inputs[1])[-1]
+    n = costs.numel(out)
+    return costs.matmul(1, k, n, bias_elements=n if _has(inputs[2]) else 0)
+
+
+def _addmm(inputs, outputs) -> Counter:
+    (m, k), n = _shape(inputs[1]), _shape(inputs[2])[-1]
+    return costs.matmul(m, k, n, bias_elements=m * n)
+
+
+def _matmul(inputs, outputs) -> Counter:
+    a = _shape(inputs[0])
+    return Counter({costs.MACS: costs.numel(_shape(outputs[0])) * a[-1]})
+
+
+def _per_element(category: str, cost: int = 1) -> Handle:
+    return lambda inputs, outputs: costs.per_element(category, _shape(outputs[0]), cost)
+
+
+def _pool(kind: str) -> Handle:
+    def handle(inputs, outputs) -> Counter:
+        kernel = _const(inputs[1])
+        if isinstance(kernel, int):
+            kernel = [kernel]
+        out = _shape(outputs[0])
+        if len(kernel) == 1 and len(out) >= 3:  # an int kernel applies to every spatial dim
+            kernel = kernel * (2 if "2d" in handle.op else 3 if "3d" in handle.op else 1)
+        return (costs.max_pool if kind == "max" else costs.avg_pool)(out, kernel)
+
+    return handle
+
+
+def _adaptive_avg(inputs, outputs) -> Counter:
+    out = _shape(outputs[0])
+    spatial = len(_const(inputs[1]))
+    return costs.adaptive_avg_pool(_shape(inputs[0]), out[len(out) - spatial:])
+
+
+def _batch_norm(inputs, outputs) -> Counter:
+    return costs.batch_norm(_shape(outputs[0]))
+
+
+def _zero(inputs, outputs) -> Counter:
+    return Counter()
+
+
+ACTIVATIONS = ["relu", "relu_", "tanh", "tanh_", "sigmoid", "sigmoid_", "gelu", "silu", "silu_",
+               "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu", "elu_", "hardswish",
+               "hardswish_", "hardsigmoid", "hardsigmoid_", "relu6", "mish", "softplus"]
+ELEMENTWISE = ["add", "add_", "sub", "sub_", "rsub", "mul", "mul_", "div", "div_", "pow",
+               "sqrt", "rsqrt", "exp", "neg", "clamp", "clamp_"]
+ZERO_COST = ["cat", "stack", "view", "reshape", "flatten", "size", "Int", "ScalarImplicit",
+             "NumToTensor", "squeeze", "unsqueeze", "dropout", "dropout_", "feature_dropout",
+             "alpha_dropout", "pad", "constant_pad_nd", "t", "transpose", "permute", "contiguous",
+             "chunk", "split", "select", "slice", "expand", "to", "detach", "clone", "zeros",
+             "zeros_like", "ones", "ones_like", "empty", "full", "copy_", "floor_divide", "numel",
+             "narrow", "unbind", "masked_fill", "type_as", "dim", "len", "__getitem__",
+             "upsample_nearest2d"]
+
+
+def handle_table() -> dict[str, Handle | None]:
+    """aten op name → handle; every op the zoo's traces contain is here."""
+    table: dict[str, Handle | None] = {
+        "aten::_convolution": _conv,
+        "aten::conv1d": _conv_nd,
+        "aten::conv2d": _conv_nd,
+        "aten::conv3d": _conv_nd,
+        "aten::linear": _linear,
+        "aten::addmm": _addmm,
+        "aten::mm": _matmul,
+        "aten::bmm": _matmul,
+        "aten::matmul": _matmul,
+        "aten::batch_norm": _batch_norm,
+        "aten::adaptive_avg_pool1d": _adaptive_avg,
+        "aten::adaptive_avg_pool2d": _adaptive_avg,
+        "aten::adaptive_avg_pool3d": _adaptive_avg,
+        "aten::softmax": lambda i, o: costs.softmax(_shape(o[0])),
+        "aten::log_softmax": lambda i, o: costs.softmax(_shape(o[0])),
+    }
+    for dims in ("1d", "2d", "3d"):
+        for kind in ("max", "avg"):
+            h = _pool(kind)
+            h.op = f"{kind}_pool{dims}"
+            table[f"aten::{kind}_pool{dims}"] = h
+    table.update({f"aten::{n}": _per_element("activation") for n in ACTIVATIONS})
+    table.update({f"aten::{n}": _per_element("elementwise") for n in ELEMENTWISE})
+    table.update({f"aten::{n}": _zero for n in ZERO_COST})
+    return table
+
+
+def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
+    """Own (innermost-module) counts per module path, and the ops left uncounted."""
+    from fvcore.nn import FlopCountAnalysis
+
+    analysis = FlopCountAnalysis(model, (x,))
+    analysis._op_handles = {}  # fvcore's defaults count some ops its own way: use ours only
+    analysis._ignored_ops = set()  # and nothing dropped silently
+    analysis.set_op_handle(**handle_table())
+    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    analysis.tracer_warnings("none")
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    cumulative = analysis.by_module_and_operator()
+    uncounted = Counter(analysis.unsupported_ops(""))
+    # fvcore adds each op to every ancestor; keep each module's own share.
+    own = {path: Counter(c) for path, c in cumulative.items()}
+    for path, c in cumulative.items():
+        if path:
+            parent = path.rpartition(".")[0]
+            if parent in own:
+                own[parent].subtract(c)
+    return {path: +c for path, c in own.items()}, uncounted
