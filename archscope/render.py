@@ -26,7 +26,7 @@ class Format(str, enum.Enum):
 
 
 # Columns shown as fractions of the whole (0.25 → "25.00%") in text and Markdown.
-PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share"}
+PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_diff", "ops_diff"}
 # Integer columns that are labels, not quantities: no thousands separators.
 PLAIN_INT_COLUMNS = {"year"}
 
@@ -198,17 +198,56 @@ def layer_table_title(table) -> str:
     return f"{table.model} · {table.kind} · input {shape}"
 
 
+def _dict_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if len(df) and isinstance(df[c].iloc[0], dict)]
+
+
+def _flatten(df: pd.DataFrame, total: dict, expand: bool) -> tuple[pd.DataFrame, dict]:
+    """Dict-valued columns (``other_flops`` by category) for flat formats.
+
+    ``expand``: one column per key (``other_flops.bias`` …, CSV); else the column holds the
+    sum of its values (text tables), the breakdown being in the totals line of the notes.
+    """
+    df, total = df.copy(), dict(total)
+    for col in _dict_columns(df):
+        keys: list[str] = []
+        for d in [*df[col], total.get(col) or {}]:
+            keys += [k for k in d if k not in keys]
+        pos = list(df.columns).index(col)
+        sums = [sum(d.values()) for d in df[col]]
+        tot = total.get(col) or {}
+        if expand:
+            for i, k in enumerate(keys):
+                df.insert(pos + 1 + i, f"{col}.{k}", [d.get(k, 0) for d in df[col]])
+                total[f"{col}.{k}"] = tot.get(k, 0)
+        df[col] = sums
+        total[col] = sum(tot.values())
+    return df, total
+
+
+def _breakdown_notes(table) -> list[str]:
+    lines = []
+    for col in _dict_columns(table.rows):
+        tot = table.total.get(col) or {}
+        if tot:
+            parts = "; ".join(f"{k} {v:,}" for k, v in tot.items())
+            lines.append(f"{col.replace('_', ' ')} in total: {parts}")
+    return lines
+
+
 def render_layer_table(table, fmt: Format | str) -> str:
     """Render a LayerTable in the given format."""
     fmt = Format(fmt)
     if fmt is Format.json:
         return to_json(layer_table_json(table))
+    rows, total = _flatten(table.rows, table.total, expand=fmt is Format.csv)
     if fmt is Format.csv:
-        return to_csv(table.rows, notes=table.notes, total=table.total)
-    kw = dict(title=layer_table_title(table), notes=table.notes, total=table.total)
+        return to_csv(rows, notes=table.notes, total=total)
+    kw = dict(title=layer_table_title(table), notes=table.notes + _breakdown_notes(table),
+              total=total)
     if fmt is Format.markdown:
-        return to_markdown(table.rows, **kw)
-    return to_text_table(table.rows, **kw)
+        return to_markdown(rows, **kw)
+    return to_text_table(rows, **kw)
 
 
 def render_frame(

@@ -159,7 +159,10 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-    cumulative = analysis.by_module_and_operator()
+    from ..trace import eval_mode
+
+    with eval_mode(model):  # inference counts: aux heads and dropout as in eval
+        cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))
     # fvcore adds each op to every ancestor; keep each module's own share.
     own = {path: Counter(c) for path, c in cumulative.items()}

@@ -35,7 +35,7 @@ def _dtype(dtype: Any) -> torch.dtype:
     return parse_dtype(dtype)
 
 
-def _count(target, shape, engine: str, dtype: torch.dtype):
+def _count(target, shape, engine: str):
     """Own counts per module, uncounted ops and module runs from the chosen engine."""
     model, name = target.model, target.name
     expected = (shape[0], *target.sample_shape) if target.sample_shape else None
@@ -83,6 +83,27 @@ def _io_numel(run: ModuleRun | None) -> int:
     return n_in + run.output_numel
 
 
+def measure(
+    model_or_name: Any, input_size: Any = None, *, batch_size: int | None = None,
+    engine: str = "fvcore", kwargs: dict | None = None,
+):
+    """Run one engine: ``(target, input_shape, own counts per module, uncounted ops, runs)``.
+
+    Own counts are each module's ops outside its children, with LRN-like modules' other FLOPs
+    regrouped under their category; modules with no counts are omitted.
+    """
+    if engine not in ENGINES:
+        raise ArchscopeError(f"unknown engine {engine!r}; use fvcore or meta")
+    if engine == "meta":
+        target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
+        shape = resolve_input_shape(target, input_size, batch_size)
+    else:
+        target, shape = analysis_target(model_or_name, input_size, batch_size, kwargs)
+    own, uncounted, runs = _count(target, shape, engine)
+    own = _regroup(target.model, {p: c for p, c in own.items() if c})
+    return target, shape, own, uncounted, runs
+
+
 def flop_report(
     model_or_name: Any,
     input_size: Any = None,
@@ -110,14 +131,10 @@ def flop_report(
     if depth is not None and depth < 0:
         raise ArchscopeError(f"depth {depth} must be ≥ 0 (0 folds the whole model into one row)")
     dt = _dtype(dtype)
-    if engine == "meta":
-        target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
-        shape = resolve_input_shape(target, input_size, batch_size)
-    else:
-        target, shape = analysis_target(model_or_name, input_size, batch_size, kwargs)
-    own, uncounted, runs = _count(target, shape, engine, dt)
+    target, shape, own, uncounted, runs = measure(
+        model_or_name, input_size, batch_size=batch_size, engine=engine, kwargs=kwargs
+    )
     model = target.model
-    own = _regroup(model, {p: c for p, c in own.items() if c})
 
     df, total = build_param_rows(model, runs, depth, extra=set(own))
     paths = df.attrs["paths"]
@@ -125,7 +142,9 @@ def flop_report(
     per_row = {p: Counter() for p in paths}
     for path, c in own.items():
         row = owning_row(path, row_set)
-        per_row[row if row is not None else paths[0]].update(c)
+        if row is None:  # the engine ran a module the shape trace did not: a bug, not input
+            raise RuntimeError(f"{engine} engine counted ops in {path!r}, which did not run")
+        per_row[row].update(c)
 
     elem = torch.empty((), dtype=dt, device="meta").element_size()
     all_counts = sum(own.values(), Counter())

@@ -1,0 +1,93 @@
+"""``summary``: the module tree with output shapes, params and MACs, plus memory.
+
+Each tree row aggregates its whole subtree (a block's params and MACs include its children's).
+Memory: parameter bytes = params × dtype size; activation bytes = the sum of every leaf
+module's output elements × dtype size for one forward at the chosen batch — what a forward
+writes if nothing is freed or fused, an upper bound on what inference keeps alive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import torch
+
+from .flops import costs
+from .flops.table import measure, _dtype
+from .params import depth_of, own_params
+from .records import LayerTable
+
+
+def summary_report(
+    model_or_name: Any, input_size: Any = None, *, batch_size: int | None = None,
+    depth: int | None = 3, engine: str = "fvcore", dtype: Any = "fp32", kwargs: dict | None = None,
+) -> LayerTable:
+    """The module tree down to ``depth`` (None: all), subtree totals per row, and memory."""
+    from ..errors import ArchscopeError
+
+    if depth is not None and depth < 0:
+        raise ArchscopeError(f"depth {depth} must be ≥ 0")
+    dt = _dtype(dtype)
+    target, shape, own, _, runs = measure(
+        model_or_name, input_size, batch_size=batch_size, engine=engine, kwargs=kwargs
+    )
+    model = target.model
+    params = {p: r.params for p, r in own_params(model).items() if p in runs}
+    sub_params: Counter = Counter()
+    sub_counts: dict[str, Counter] = {}
+    for path in runs:
+        sub_counts[path] = Counter()
+    for path, n in params.items():  # add each module's own figures to itself and its ancestors
+        p = path
+        while True:
+            sub_params[p] += n
+            if p == "":
+                break
+            p = p.rpartition(".")[0]
+    for path, c in own.items():
+        p = path
+        while True:
+            sub_counts.setdefault(p, Counter()).update(c)
+            if p == "":
+                break
+            p = p.rpartition(".")[0]
+    records = []
+    for path, module in model.named_modules():
+        if path not in runs or (depth is not None and depth_of(path) > depth):
+            continue
+        d = depth_of(path)
+        run = runs[path]
+        records.append({
+            "layer": ("  " * d) + (path.rpartition(".")[2] if path else target.name),
+            "type": type(module).__name__,
+            "output_shape": "x".join(map(str, run.output_shape)) if run.output_shape else "",
+            "params": int(sub_params.get(path, 0)),
+            "macs": int(sub_counts.get(path, Counter()).get(costs.MACS, 0)),
+            "flops": costs.total_flops(sub_counts.get(path, Counter())),
+        })
+    df = pd.DataFrame(records)
+    elem = torch.empty((), dtype=dt, device="meta").element_size()
+    leaves = [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+    act = elem * sum(runs[p].output_numel for p in leaves)
+    total_params = int(sub_params.get("", 0))
+    total = {
+        "layer": "total",
+        "params": total_params,
+        "macs": int(sub_counts[""].get(costs.MACS, 0)),
+        "flops": costs.total_flops(sub_counts[""]),
+        "param_bytes": elem * total_params,
+        "activation_bytes": act,
+        "input_bytes": elem * costs.numel(shape),
+    }
+    mib = 1024 * 1024
+    notes = [
+        "each row totals its whole subtree; MACs exclude biases; FLOPs = 2 × MACs + other FLOPs",
+        f"memory at {str(dt).removeprefix('torch.')} ({elem} bytes): parameters "
+        f"{total['param_bytes']:,} B ({total['param_bytes'] / mib:.1f} MiB); activations "
+        f"{act:,} B ({act / mib:.1f} MiB) = every leaf output of one forward at batch {shape[0]}; "
+        f"input {total['input_bytes']:,} B",
+    ]
+    return LayerTable("summary", target.name, shape, df, total, notes,
+                      {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth})

@@ -1,0 +1,115 @@
+"""``archscope flops``, ``summary``, ``explain`` and ``verify``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .app import command, fail
+from .common import (
+    BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, KwargsOpt, ModelArg, OutputOpt, emit, parse_kwargs,
+)
+from ..render import Format
+
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", "-e", help="fvcore (TorchScript trace on CPU) or meta (torch "
+                 "dispatcher on the meta device: no compute, any input size)."),
+]
+DtypeOpt = Annotated[
+    str, typer.Option("--dtype", help="Element type for bytes: fp32, fp16, bf16 (intensity, memory).")
+]
+UnitOpt = Annotated[
+    str, typer.Option("--unit", "-u", help="macs or flops: which share column is shown.")
+]
+
+CONVENTIONS = (
+    "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. Other FLOPs "
+    "(bias, norm, pool, activation, elementwise, softmax) are counted by category. "
+    "FLOPs = 2 × MACs + other FLOPs."
+)
+
+
+@command("flops", help="Per-layer MACs and FLOPs, with parameters and arithmetic intensity. "
+         + CONVENTIONS)
+def flops_cmd(
+    model: ModelArg,
+    input_size: InputSizeOpt = None,
+    batch_size: BatchOpt = None,
+    depth: DepthOpt = None,
+    unit: UnitOpt = "macs",
+    engine: EngineOpt = "fvcore",
+    dtype: DtypeOpt = "fp32",
+    kwargs: KwargsOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    from ..analysis.flops import flop_report
+    from ..render import render_layer_table
+
+    rep = flop_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
+                      dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
+    emit(render_layer_table(rep, fmt), output)
+
+
+@command("summary", help="The module tree with output shapes, params and MACs, plus memory. "
+         + CONVENTIONS)
+def summary_cmd(
+    model: ModelArg,
+    input_size: InputSizeOpt = None,
+    batch_size: BatchOpt = None,
+    depth: Annotated[int, typer.Option("--depth", "-d", help="Tree depth shown.")] = 3,
+    engine: EngineOpt = "fvcore",
+    dtype: DtypeOpt = "fp32",
+    kwargs: KwargsOpt = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    from ..analysis.summary import summary_report
+    from ..render import render_layer_table
+
+    rep = summary_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
+                         dtype=dtype, kwargs=parse_kwargs(kwargs))
+    emit(render_layer_table(rep, fmt), output)
+
+
+@command("explain", help="The design lessons of the classic CNNs, computed live from real "
+         "modules. Without a topic: the list of topics.")
+def explain_cmd(
+    topic: Annotated[Optional[str], typer.Argument(help="bottleneck, inception, vgg, 1x1, gap "
+                                                   "or residual.")] = None,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    from ..analysis.explain import explain, topics_table
+    from ..render import render_frame
+
+    if topic is None:
+        emit(render_frame(topics_table(), fmt, title="archscope explain TOPIC"), output)
+        return
+    e = explain(topic)
+    notes = [e.text, "MACs exclude biases; params = weights + biases"]
+    emit(render_frame(e.rows, fmt, title=e.title, notes=notes,
+                      json_obj={"topic": e.topic, "title": e.title, "text": e.text}), output)
+
+
+@command("verify", help="GoogLeNet's Table 1 (params, ops) beside archscope's counts, with the "
+         "paper's errata flagged. Exit 0 when archscope matches every row's channel widths.")
+def verify_cmd(
+    model: Annotated[str, typer.Argument(help="Only googlenet has a paper table to check.")],
+    engine: EngineOpt = "fvcore",
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    from ..analysis.verify import verify_googlenet
+    from ..errors import ArchscopeError
+    from ..render import render_frame
+
+    if model != "googlenet":
+        raise ArchscopeError(f"no paper table to verify for {model!r}; verify googlenet")
+    v = verify_googlenet(engine=engine)
+    emit(render_frame(v.rows, fmt, title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
+                      json_obj={"model": "googlenet", "ok": v.ok, "total": v.total}), output)
+    if not v.ok:
+        raise fail("archscope's googlenet does not match Table 1's widths (see the notes)", 1)
