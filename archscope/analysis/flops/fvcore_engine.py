@@ -150,7 +150,11 @@ def handle_table() -> dict[str, Handle | None]:
 
 def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
     """Own (innermost-module) counts per module path, and the ops left uncounted."""
-    from fvcore.nn import FlopCountAnalysis
+    import warnings
+
+    with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fvcore.nn import FlopCountAnalysis
 
     analysis = FlopCountAnalysis(model, (x,))
     analysis._op_handles = {}  # fvcore's defaults count some ops its own way: use ours only
@@ -161,7 +165,8 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     from ..trace import eval_mode
 
-    with eval_mode(model):  # inference counts: aux heads and dropout as in eval
+    with eval_mode(model), warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))
     # fvcore adds each op to every ancestor; keep each module's own share.
