@@ -2,8 +2,6 @@
 
 The one place the bench talks to :func:`archscope.analysis.flops.flop_report`, so the timing
 code does not depend on how counting is done. Counting runs on the meta device (no compute).
-When the counting engine is not installed in this build, counts are ``None`` and the bench
-reports times without TFLOP/s rather than failing.
 """
 
 from __future__ import annotations
@@ -27,13 +25,12 @@ def model_counts(model_or_name: Any, input_shape: tuple[int, ...], kwargs: dict 
 
     ``per_layer_macs`` maps each leaf layer path to its MACs (every leaf layer: depth=None).
     """
-    try:
-        from ..analysis.flops import flop_report
-    except ImportError:
-        return Counts(None, None, {}, "counting engine not available: TFLOP/s not reported")
+    from ..analysis.flops import flop_report
+
+    # The meta engine: no compute and no memory, whatever the batch size being timed.
     report = flop_report(
         model_or_name, tuple(input_shape[1:]), batch_size=int(input_shape[0]), depth=None,
-        kwargs=kwargs or None,
+        engine="meta", kwargs=kwargs or None,
     )
     rows = report.rows
     per_layer = {}
