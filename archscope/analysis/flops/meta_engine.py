@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ..trace import ModuleRun, eval_mode, first_tensor, module_hooks
+from ..trace import ModuleRun, RunRecorder, eval_mode, first_tensor
 from . import costs
 
 Handle = Callable[[tuple, dict, Any], Counter]
@@ -121,9 +121,9 @@ def handle_table() -> dict[str, Handle]:
 
 
 class _Counting(TorchDispatchMode):
-    def __init__(self, stack: list[str]):
+    def __init__(self, recorder: RunRecorder):
         super().__init__()
-        self.stack = stack
+        self.recorder = recorder
         self.table = handle_table()
         self.own: dict[str, Counter] = {}
         self.uncounted: Counter = Counter()
@@ -138,7 +138,7 @@ class _Counting(TorchDispatchMode):
         else:
             c = handle(args, kwargs, out)
             if c:
-                self.own.setdefault(self.stack[-1] if self.stack else "", Counter()).update(c)
+                self.own.setdefault(self.recorder.current, Counter()).update(c)
         return out
 
 
@@ -146,30 +146,12 @@ def count(
     model: nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype = torch.float32
 ) -> tuple[dict[str, Counter], Counter, dict[str, ModuleRun]]:
     """Own counts per module path, uncounted ops, and each module's run (shapes), on meta."""
-    stack: list[str] = []
-    runs: dict[str, ModuleRun] = {}
-
-    def pre(path, module, args):
-        stack.append(path)
-        run = runs.setdefault(path, ModuleRun())
-        if run.calls == 0:
-            t = first_tensor(args)
-            run.input_shape = tuple(t.shape) if t is not None else None
-
-    def post(path, module, args, output):
-        if stack and stack[-1] == path:
-            stack.pop()
-        run = runs[path]
-        if run.calls == 0:
-            t = first_tensor(output)
-            run.output_shape = tuple(t.shape) if t is not None else None
-            run.output_numel = t.numel() if t is not None else 0
-        run.calls += 1
+    rec = RunRecorder()
 
     x = torch.zeros(input_shape, dtype=dtype, device="meta")
-    mode = _Counting(stack)
+    mode = _Counting(rec)
     on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
-    with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post), mode:
+    with torch.no_grad(), eval_mode(model), rec.hooks(model), mode:
         if on_meta:
             model(x)
         else:  # real weights: meta stand-ins, the caller's tensors untouched
@@ -177,4 +159,4 @@ def count(
             state.update(model.named_buffers(remove_duplicate=False))
             meta = {k: v.detach().to("meta") for k, v in state.items()}
             torch.func.functional_call(model, meta, (x,))
-    return mode.own, mode.uncounted, runs
+    return mode.own, mode.uncounted, rec.runs
