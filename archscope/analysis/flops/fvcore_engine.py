@@ -148,8 +148,13 @@ def handle_table() -> dict[str, Handle | None]:
     return table
 
 
-def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
-    """Own (innermost-module) counts per module path, and the ops left uncounted."""
+def count(model: nn.Module, x: torch.Tensor, record=None) -> tuple[dict[str, Counter], Counter]:
+    """Own (innermost-module) counts per module path, and the ops left uncounted.
+
+    ``record`` is an optional ``(pre, post)`` pair of hook functions (see
+    :func:`archscope.analysis.trace.module_hooks`) run during fvcore's own forward, so the
+    caller learns each module's shapes without a second forward.
+    """
     import warnings
 
     with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
@@ -165,7 +170,11 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     from ..trace import eval_mode
 
-    with eval_mode(model), warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+    from ..trace import module_hooks
+
+    pre, post = record if record is not None else (None, None)
+    with eval_mode(model), warnings.catch_warnings(), module_hooks(model, pre, post):
+        # inference: aux heads, dropout as in eval
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -51,10 +52,41 @@ def _count(target, shape, engine: str):
 
     if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
         materialize(model, "cpu")  # the trace needs real tensors (zoo models only reach here)
-    runs = trace_forward(model, shape, name=name, expected=expected)
+    # One forward: fvcore's trace, with hooks recording each module's shapes as it runs.
+    runs: dict[str, ModuleRun] = {}
     device = next((t.device for t in model.parameters()), torch.device("cpu"))
-    own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device))
+    try:
+        own, uncounted = fvcore_engine.count(
+            model, torch.zeros(shape, device=device), record=_shape_recorder(runs))
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
+        trace_forward(model, shape, name=name, expected=expected)  # names the failing layer
+        raise
     return own, uncounted, runs
+
+
+def _shape_recorder(runs: dict[str, ModuleRun]):
+    """Forward pre/post hooks filling ``runs`` as :func:`..trace.trace_forward` does."""
+    from ..trace import _all_tensors, first_tensor
+
+    # Under torch.jit.trace a size is a traced value (a 0-d tensor): int() makes it a number.
+    def dims(t) -> tuple[int, ...]:
+        return tuple(int(d) for d in t.shape)
+
+    def pre(path, module, args):
+        run = runs.setdefault(path, ModuleRun())
+        if run.calls == 0:
+            t = first_tensor(args)
+            run.input_shape = dims(t) if t is not None else None
+
+    def post(path, module, args, output):
+        run = runs[path]
+        if run.calls == 0:
+            t = first_tensor(output)
+            run.output_shape = dims(t) if t is not None else None
+            run.output_numel = sum(math.prod(dims(x)) for x in _all_tensors(output))
+        run.calls += 1
+
+    return pre, post
 
 
 def _regroup(model: nn.Module, own: dict[str, Counter]) -> dict[str, Counter]:
