@@ -19,6 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..trace import ModuleRun, RunRecorder, eval_mode, first_tensor
 from . import costs
+from .meta_shapes import shape_rules
 
 Handle = Callable[[tuple, dict, Any], Counter]
 
@@ -121,17 +122,28 @@ def handle_table() -> dict[str, Handle]:
 
 
 class _Counting(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
+        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
+        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
+        return False
+
     def __init__(self, recorder: RunRecorder):
         super().__init__()
         self.recorder = recorder
         self.table = handle_table()
+        self.rules = shape_rules()
         self.own: dict[str, Counter] = {}
         self.uncounted: Counter = Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
         name = func._overloadpacket.__name__
+        rule = self.rules.get(name)
+        out = rule(args, kwargs) if rule is not None else NotImplemented
+        if out is NotImplemented:
+            out = func(*args, **kwargs)
         handle = self.table.get(name)
         if handle is None:
             self.uncounted[f"aten::{name}"] += 1
