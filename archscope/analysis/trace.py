@@ -66,6 +66,11 @@ class RunRecorder:
         return module_hooks(model, self.pre, self.post)
 
 
+def ran_leaves(model: nn.Module, runs: dict[str, ModuleRun]) -> list[str]:
+    """Paths of the leaf modules (no children) that ran, in module order."""
+    return [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+
+
 def first_tensor(value: Any) -> torch.Tensor | None:
     """The first tensor in a (possibly nested) module output."""
     if isinstance(value, torch.Tensor):

@@ -14,7 +14,7 @@ from ...errors import ArchscopeError
 from ...models import analysis_target, load_target, materialize, resolve_input_shape
 from ..params import build_param_rows, not_run_params, owning_row, PARAM_NOTES
 from ..records import LayerTable
-from ..trace import ModuleRun, RunRecorder, trace_forward
+from ..trace import ModuleRun, RunRecorder, ran_leaves, trace_forward
 from . import costs
 
 ENGINES = ("fvcore", "meta")
@@ -168,7 +168,7 @@ def flop_report(
 
     # Memory and the whole model's intensity, layer by layer: every leaf that ran reads its
     # weights and input and writes its output once.
-    leaves = [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+    leaves = ran_leaves(model, runs)
     activation_elems = sum(runs[p].output_numel for p in leaves)
     io_elems = sum(_io_numel(runs[p]) for p in leaves)
     total.update(
