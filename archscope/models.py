@@ -29,9 +29,8 @@ class Target:
     zoo: bool = False
 
 
-# Inputs up to this many elements are traced with a real CPU forward; larger ones on the meta
-# device. Running on meta costs nothing per element but, in torch 2.x, its Python meta kernels
-# import torch._dynamo (about 1 s here) — a price worth paying only for big inputs.
+# A module with real weights is traced with a real forward on inputs up to this many elements
+# (cheapest for small inputs), on meta stand-ins above it (no compute, no activation memory).
 REAL_TRACE_MAX_ELEMENTS = 4 * 3 * 224 * 224
 
 
@@ -57,14 +56,13 @@ def no_weight_init() -> Iterator[None]:
 
 
 def materialize(model: Any, device: str = "cpu") -> Any:
-    """Give a meta-built module real, uninitialised storage on ``device`` (in place).
+    """Give a meta-built module real, zero-filled storage on ``device`` (in place).
 
-    The values are whatever the allocator hands out (counting never reads them; shape tracing
-    runs with denormals flushed, see :mod:`archscope.analysis.trace`). Not zero-filled: filling
-    GoogLeNet's 53 MB costs a third of a second of page faults here, mostly for auxiliary heads
-    that never run. Written out rather than ``Module.to_empty``: that goes through
-    ``torch.empty_like`` on meta tensors, whose Python reference implementation imports sympy
-    (half a second). Tensors shared between modules stay shared.
+    Zeros, not uninitialised memory: stray denormals in uninitialised weights send oneDNN's
+    worker threads down slow paths (a GoogLeNet forward took 1.7 s instead of 0.1 s). Written
+    out rather than ``Module.to_empty``: that goes through ``torch.empty_like`` on meta
+    tensors, whose Python reference implementation imports sympy (half a second). Tensors
+    shared between modules stay shared.
     """
     import torch
     from torch import nn
@@ -73,7 +71,7 @@ def materialize(model: Any, device: str = "cpu") -> Any:
 
     def real(t: torch.Tensor) -> torch.Tensor:
         if id(t) not in made:
-            z = torch.empty(tuple(t.shape), dtype=t.dtype, device=device)
+            z = torch.zeros(tuple(t.shape), dtype=t.dtype, device=device)
             made[id(t)] = nn.Parameter(z, requires_grad=t.requires_grad) if isinstance(
                 t, nn.Parameter) else z
         return made[id(t)]
@@ -172,14 +170,9 @@ def analysis_target(
 ) -> tuple[Target, tuple[int, ...]]:
     """A target ready for shape tracing and counting, and its full input shape.
 
-    Zoo networks are built without initialisation; for inputs up to
-    :data:`REAL_TRACE_MAX_ELEMENTS` they get zero-filled CPU storage (a real forward is cheaper
-    than importing the meta machinery), for larger inputs they stay on the meta device.
+    Zoo networks are built on the meta device without initialisation: tracing them costs no
+    compute and no memory at any input size (see :class:`~archscope.analysis.flops.meta_shapes.
+    MetaShapeMode`). A module given by the caller keeps its own weights.
     """
-    import math
-
     target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
-    shape = resolve_input_shape(target, input_size, batch_size)
-    if target.zoo and math.prod(shape) <= REAL_TRACE_MAX_ELEMENTS:
-        materialize(target.model, "cpu")
-    return target, shape
+    return target, resolve_input_shape(target, input_size, batch_size)

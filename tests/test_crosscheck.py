@@ -10,12 +10,13 @@ import pytest
 import torchinfo
 
 from archscope.analysis.params import param_table
-from archscope.models import analysis_target
+from archscope.models import analysis_target, materialize
 
 
 @pytest.mark.parametrize("name", ["lenet5", "alexnet", "googlenet", "resnet50", "vgg11_bn"])
 def test_leaf_shapes_and_params_match_torchinfo(name):
     target, shape = analysis_target(name)
+    materialize(target.model, "cpu")  # torchinfo runs a real forward
     info = torchinfo.summary(target.model.eval(), input_size=shape, verbose=0, depth=100,
                              col_names=("output_size", "num_params"))
     paths = {id(m): p for p, m in target.model.named_modules()}

@@ -1,9 +1,11 @@
 """One inference forward with hooks: which modules ran, on what shapes.
 
-The forward runs in eval mode (restored afterwards). Small inputs on a module with real storage
-run for real on zeros (fast, and it keeps torch's meta machinery, which imports torch._dynamo,
-off the common path). A module on the meta device, or a large input, runs on meta: meta tensors
-carry shapes and dtypes but no data, so the forward costs no compute and no activation memory.
+The forward runs in eval mode (restored afterwards). A module on the meta device (every zoo
+network built for analysis), or a large input, runs on meta under
+:class:`~archscope.analysis.flops.meta_shapes.MetaShapeMode`: meta tensors carry shapes and
+dtypes but no data, so the forward costs no compute and no activation memory, and the mode
+keeps torch's Python meta kernels (which import torch._dynamo and sympy) off the path. Small
+inputs on a module with real storage run for real on zeros.
 A module with real weights runs on meta through ``torch.func.functional_call`` with meta
 stand-ins for its parameters and buffers; if that fails for a reason other than the input (a
 forward that builds CPU tensors of its own, say), it runs once for real on zeros.
@@ -108,21 +110,6 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
             m.training = was
 
 
-@contextlib.contextmanager
-def flushed_denormals() -> Iterator[None]:
-    """Treat denormal floats as zero while running on uninitialised weights.
-
-    Shape tracing never reads values, but arithmetic on denormals takes a slow path on x86:
-    flushing them keeps a forward over arbitrary memory as fast as one over zeros.
-    """
-    supported = torch.set_flush_denormal(True)  # False where the CPU has no such mode
-    try:
-        yield
-    finally:
-        if supported:  # torch's default, which torch cannot report back
-            torch.set_flush_denormal(False)
-
-
 def model_device(model: nn.Module) -> torch.device:
     for t in model.parameters():
         return t.device
@@ -184,8 +171,11 @@ def trace_forward(
     def attempt(on_meta: bool) -> None:
         runs.clear()
         stack.clear()
+        from .flops.meta_shapes import MetaShapeMode
+
         x = torch.zeros(input_shape, dtype=dtype, device="meta" if on_meta else device)
-        with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post), flushed_denormals():
+        shapes = MetaShapeMode() if on_meta else contextlib.nullcontext()
+        with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post), shapes:
             if on_meta and device.type != "meta":
                 torch.func.functional_call(model, _meta_state(model), (x,))
             else:

@@ -171,10 +171,10 @@ def count(
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     import contextlib
 
-    from ..trace import eval_mode, flushed_denormals
+    from ..trace import eval_mode
 
     hooks = recorder.hooks(model) if recorder is not None else contextlib.nullcontext()
-    with eval_mode(model), flushed_denormals(), hooks, warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+    with eval_mode(model), hooks, warnings.catch_warnings():  # inference: aux heads, dropout as in eval
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))

@@ -15,11 +15,10 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..trace import ModuleRun, RunRecorder, eval_mode, first_tensor
 from . import costs
-from .meta_shapes import shape_rules
+from .meta_shapes import MetaShapeMode
 
 Handle = Callable[[tuple, dict, Any], Counter]
 
@@ -121,29 +120,15 @@ def handle_table() -> dict[str, Handle]:
     return table
 
 
-class _Counting(TorchDispatchMode):
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
-        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
-        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
-        return False
-
+class _Counting(MetaShapeMode):
     def __init__(self, recorder: RunRecorder):
         super().__init__()
         self.recorder = recorder
         self.table = handle_table()
-        self.rules = shape_rules()
         self.own: dict[str, Counter] = {}
         self.uncounted: Counter = Counter()
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        name = func._overloadpacket.__name__
-        rule = self.rules.get(name)
-        out = rule(args, kwargs) if rule is not None else NotImplemented
-        if out is NotImplemented:
-            out = func(*args, **kwargs)
+    def observe(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
         handle = self.table.get(name)
         if handle is None:
             self.uncounted[f"aten::{name}"] += 1
@@ -151,7 +136,6 @@ class _Counting(TorchDispatchMode):
             c = handle(args, kwargs, out)
             if c:
                 self.own.setdefault(self.recorder.current, Counter()).update(c)
-        return out
 
 
 def count(

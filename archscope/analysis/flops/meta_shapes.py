@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 Rule = Callable[[tuple, dict], Any]
 
@@ -132,7 +133,7 @@ def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ce
     """Output length of a sliding window (PyTorch's formula, ceil mode's last-window rule too)."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
     if span < 0:
-        raise RuntimeError(f"input size {size} is smaller than the kernel window "
+        raise RuntimeError(f"input too small: size {size} is smaller than the kernel window "
                            f"(kernel {kernel}, dilation {dilation}, padding {pad})")
     out = (span + (stride - 1 if ceil else 0)) // stride + 1
     if ceil and (out - 1) * stride >= size + pad:  # the last window must start inside the input
@@ -220,3 +221,36 @@ def shape_rules() -> dict[str, Rule]:
         rules[f"max_pool{nd}d_with_indices"] = pool(nd, "max")
         rules[f"avg_pool{nd}d"] = pool(nd, "avg")
     return rules
+
+
+class MetaShapeMode(TorchDispatchMode):
+    """Runs meta-device ops through :func:`shape_rules` first, torch's kernels otherwise.
+
+    Any forward on meta tensors run inside this mode avoids the Python kernels that import
+    ``torch._dynamo`` and sympy. Subclasses (the meta counting engine) observe each op in
+    :meth:`observe`.
+    """
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
+        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
+        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
+        return False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rules = shape_rules()
+
+    def observe(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+        """Called after every op with its overload-packet name; nothing by default."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func._overloadpacket.__name__
+        rule = self.rules.get(name)
+        out = rule(args, kwargs) if rule is not None else NotImplemented
+        if out is NotImplemented:
+            out = func(*args, **kwargs)
+        self.observe(name, args, kwargs, out)
+        return out
