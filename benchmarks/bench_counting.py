@@ -3,8 +3,9 @@
 For every model and tool: a fresh model per call (peers mutate it: thop adds ``total_ops`` /
 ``total_params`` buffers, ptflops adds attributes and hooks), built outside the timing — zero-
 filled weights on CPU, exactly what archscope counts on — and the same zero input. Each call is
-timed alone with ``perf_counter``; one warm-up call per model and tool, then ``runs`` timed
-calls, median reported. The figure each tool reports is kept beside archscope's breakdown.
+timed alone with ``perf_counter``; per model, one warm-up round and then ``runs`` rounds, each
+round calling every tool once (round-robin: load from other processes hits all tools alike);
+median reported. The figure each tool reports is kept beside archscope's breakdown.
 
 Tools (a peer that is not installed is reported as missing and skipped):
 
@@ -113,22 +114,41 @@ def tool_impls() -> dict:
             "ptflops-aten": _ptflops("aten"), "thop": _thop()}
 
 
-def measure_tool(name: str, tool: str, runs: int) -> dict:
-    """Warm-up + ``runs`` timed calls, each on a fresh model; figures from the last call."""
+def measure_model(name: str, tools: list[str], runs: int) -> dict:
+    """Warm-up round + ``runs`` rounds; each round calls every tool once, on a fresh model.
+
+    Round-robin, so a burst of load from another process hits every tool alike (the machine is
+    shared). Figures come from each tool's last call; a tool that raises is recorded, not fatal.
+    """
     import torch
 
-    run, figures = tool_impls()[tool]
-    times, out = [], None
+    impls = tool_impls()
+    times = {t: [] for t in tools}
+    last, errors = {}, {}
     for i in range(runs + 1):
-        model, shape = fresh(name)
-        x = torch.zeros(shape)
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            out = run(model, x)
-        if i:  # call 0 is the warm-up
-            times.append(time.perf_counter() - t0)
-        del model
-    return {"median_s": median(times), "times_s": times, **figures(out)}
+        for tool in tools:
+            if tool in errors:
+                continue
+            model, shape = fresh(name)
+            x = torch.zeros(shape)
+            t0 = time.perf_counter()
+            try:
+                with torch.no_grad():
+                    last[tool] = impls[tool][0](model, x)
+            except Exception as exc:  # a peer that cannot count a model
+                errors[tool] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+                continue
+            if i:  # round 0 is the warm-up
+                times[tool].append(time.perf_counter() - t0)
+            del model
+    out = {}
+    for tool in tools:
+        if tool in errors:
+            out[tool] = {"error": errors[tool]}
+        else:
+            out[tool] = {"median_s": median(times[tool]), "times_s": times[tool],
+                         **impls[tool][1](last[tool])}
+    return out
 
 
 def run(quick: bool, runs: int) -> dict:
@@ -144,13 +164,8 @@ def run(quick: bool, runs: int) -> dict:
     models = QUICK_MODELS if quick else zoo_networks()
     out = {"models": {}, "tools": tools, "missing": missing, "threads": torch.get_num_threads()}
     for name in models:
-        out["models"][name] = rec = {}
-        for tool in tools:
-            try:
-                rec[tool] = measure_tool(name, tool, runs)
-            except Exception as exc:  # a peer that cannot count a model: recorded, not fatal
-                rec[tool] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"}
-            r = rec[tool]
+        out["models"][name] = rec = measure_model(name, tools, runs)
+        for tool, r in rec.items():
             print(f"{name:16s} {tool:15s} {r.get('median_s', float('nan')):8.3f} s  "
                   f"{r.get('macs', r.get('error'))}", flush=True)
     return out
@@ -160,6 +175,13 @@ def _overheads(result: dict) -> list[float]:
     return [ratio(r["archscope"]["median_s"], r["fvcore"]["median_s"])
             for r in result["models"].values()
             if "median_s" in r.get("archscope", {}) and "median_s" in r.get("fvcore", {})]
+
+
+def _sum_ratio(result: dict) -> float:
+    both = [r for r in result["models"].values()
+            if "median_s" in r.get("archscope", {}) and "median_s" in r.get("fvcore", {})]
+    return ratio(sum(r["archscope"]["median_s"] for r in both),
+                 sum(r["fvcore"]["median_s"] for r in both))
 
 
 def _cats(other: dict) -> str:
@@ -193,7 +215,8 @@ def markdown(result: dict) -> str:
                  right=range(1, len(tools) + 2)),
         "",
         f"Overhead archscope / bare fvcore: median over models {fmt_ratio(median(ov))}, "
-        f"range {fmt_ratio(min(ov))}–{fmt_ratio(max(ov))}." if ov else "",
+        f"range {fmt_ratio(min(ov))}–{fmt_ratio(max(ov))}; whole zoo (sum of medians) "
+        f"{fmt_ratio(_sum_ratio(result))}." if ov else "",
         "",
         "archscope's breakdown (batch 1, the model's default input): MACs, other FLOPs by "
         "category, FLOPs = 2 × MACs + other.",
