@@ -221,14 +221,17 @@ def refresh_readme() -> None:
 
 
 def targets_markdown(results: dict) -> str:
-    rows = []
+    body = []
     for name in SECTIONS:
         if name in results:
-            rows.extend(_section(name).targets(results[name]))
-    if not rows:
+            env = results[name]["env"]
+            load = f"{env['load_average_start'][0]} → {env.get('load_average_end', ['?'])[0]}"
+            body.extend((t, m, target_status(v, lim), env["date"], load)
+                        for t, m, v, lim in _section(name).targets(results[name]))
+    if not body:
         return "_No results yet: run `python benchmarks/run.py`._"
-    body = [(t, m, target_status(v, lim)) for t, m, v, lim in rows]
-    return md_table(["target", "measured", "status"], body)
+    return md_table(["target", "measured", "status", "measured on", "load (1 min) start → end"],
+                    body)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
