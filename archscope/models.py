@@ -57,11 +57,14 @@ def no_weight_init() -> Iterator[None]:
 
 
 def materialize(model: Any, device: str = "cpu") -> Any:
-    """Give a meta-built module real, zero-filled storage on ``device`` (in place).
+    """Give a meta-built module real, uninitialised storage on ``device`` (in place).
 
-    Written out rather than ``Module.to_empty``: that goes through ``torch.empty_like`` on meta
-    tensors, whose Python reference implementation imports sympy (half a second here).
-    Tensors shared between modules stay shared.
+    The values are whatever the allocator hands out (counting never reads them; shape tracing
+    runs with denormals flushed, see :mod:`archscope.analysis.trace`). Not zero-filled: filling
+    GoogLeNet's 53 MB costs a third of a second of page faults here, mostly for auxiliary heads
+    that never run. Written out rather than ``Module.to_empty``: that goes through
+    ``torch.empty_like`` on meta tensors, whose Python reference implementation imports sympy
+    (half a second). Tensors shared between modules stay shared.
     """
     import torch
     from torch import nn
@@ -70,7 +73,7 @@ def materialize(model: Any, device: str = "cpu") -> Any:
 
     def real(t: torch.Tensor) -> torch.Tensor:
         if id(t) not in made:
-            z = torch.zeros(tuple(t.shape), dtype=t.dtype, device=device)
+            z = torch.empty(tuple(t.shape), dtype=t.dtype, device=device)
             made[id(t)] = nn.Parameter(z, requires_grad=t.requires_grad) if isinstance(
                 t, nn.Parameter) else z
         return made[id(t)]

@@ -1,4 +1,4 @@
-"""Rendering tables: DataFrame (+ totals and notes) → rich text table, CSV, JSON or Markdown.
+"""Rendering tables: DataFrame (+ totals and notes) → aligned text table, CSV, JSON or Markdown.
 
 Renderers return strings; only the CLI prints. Every format states the table's conventions up
 front: the text table and Markdown above the table, CSV as ``#`` comment lines (read back with
@@ -108,31 +108,33 @@ def _text_rows(df: pd.DataFrame, total: dict | None) -> list[list[str]]:
 def to_text_table(
     df: pd.DataFrame, *, title: str | None = None, notes: Iterable[str] = (), total: dict | None = None
 ) -> str:
-    """A boxed text table (rich), not wrapped: its width is its content's."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+    """A plain aligned text table, never wrapped: its width is its content's.
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for col in df.columns:
-        table.add_column(col, justify="right" if _is_numeric(df[col]) else "left", no_wrap=True)
+    Written by hand rather than with rich: rich lays out a 200-row table in about 0.3 s, a
+    fifth of ``import torch``, on every ``params`` call.
+    """
+    cols = list(df.columns)
+    right = [_is_numeric(df[c]) for c in cols]
     body = _text_rows(df, total)
-    for i, row in enumerate(body):
-        if total is not None and i == len(body) - 1:
-            table.add_section()
-        table.add_row(*row)
-    buf = io.StringIO()
-    console = Console(file=buf, width=100_000, color_system=None, force_terminal=False,
-                      highlight=False, emoji=False, markup=False)
-    lines = []
+    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(cols)]
+
+    def line(cells: list[str]) -> str:
+        parts = [cell.rjust(w) if r else cell.ljust(w) for cell, w, r in zip(cells, widths, right)]
+        return "   ".join(parts).rstrip()
+
+    rule = "─" * (sum(widths) + 3 * (len(cols) - 1))
+    out = []
     if title:
-        lines.append(title)
-    lines.extend(f"  {n}" for n in notes)
-    if lines:
-        console.print("\n".join(lines))
-        console.print()
-    console.print(table)
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+        out.append(title)
+    out.extend(f"  {n}" for n in notes)
+    if out:
+        out.append("")
+    out += [line(cols), rule]
+    rows = body[:-1] if total is not None else body
+    out += [line(r) for r in rows]
+    if total is not None:
+        out += [rule, line(body[-1])]
+    return "\n".join(out) + "\n"
 
 
 def to_markdown(

@@ -30,7 +30,6 @@ def test_params_is_byte_identical(runner, model, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("model", ["googlenet", "resnet18", f"{EXAMPLE}:build"])
 def test_flops_is_byte_identical(runner, model, fmt):
-    pytest.importorskip("archscope.analysis.flops", reason="flops comes with `counting`")
     out = twice(runner, ["flops", model, "-f", fmt])
     assert "macs" in out
 

@@ -281,7 +281,6 @@ def test_load_results_missing_file(tmp_path):
 
 @pytest.mark.parametrize("case", sorted(RESULTS))
 def test_report_with_bad_bench_file(runner, tmp_path, case):
-    pytest.importorskip("archscope.analysis.flops", reason="report counts with flop_report (`counting`)")
     text, needle = RESULTS[case]
     bench = tmp_path / "bench.json"
     bench.write_text(text)

@@ -134,15 +134,13 @@ def test_conv_then_linear_params_add_up(case, classes):
     assert report.rows["params"].sum() == report.total["params"]
 
 
-# --- MACs: both counting engines against the formulas (needs branch `counting`) ------------
-
-
-def _flops():
-    return pytest.importorskip("archscope.analysis.flops", reason="flop_report comes with `counting`")
+# --- MACs: both counting engines against the formulas ---------------------------------------
 
 
 def _macs(layer, shape, engine):
-    table = _flops().flop_report(layer, shape[1:], batch_size=shape[0], engine=engine)
+    from archscope.analysis.flops import flop_report
+
+    table = flop_report(layer, shape[1:], batch_size=shape[0], engine=engine)
     return int(table.total["macs"])
 
 
@@ -173,8 +171,10 @@ def test_pooling_has_no_macs_and_engines_agree(case):
     layer, shape, _ = case
     assert _macs(layer, shape, "meta") == 0
     assert _macs(layer, shape, "fvcore") == 0
-    meta = _flops().flop_report(layer, shape[1:], batch_size=shape[0], engine="meta")
-    fv = _flops().flop_report(layer, shape[1:], batch_size=shape[0], engine="fvcore")
+    from archscope.analysis.flops import flop_report
+
+    meta = flop_report(layer, shape[1:], batch_size=shape[0], engine="meta")
+    fv = flop_report(layer, shape[1:], batch_size=shape[0], engine="fvcore")
     assert int(meta.total["flops"]) == int(fv.total["flops"])
 
 

@@ -38,7 +38,6 @@ def synthetic_bench():
 
 
 def test_report_renders_offline_in_chromium(tmp_path):
-    pytest.importorskip("archscope.analysis.flops", reason="needs flop_report (branch counting)")
     sync_api = pytest.importorskip("playwright.sync_api")
     from archscope.report.build import build_report
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
-pytest.importorskip("archscope.analysis.flops", reason="needs flop_report from branch `counting`")
 
 from archscope.cli import app  # noqa: E402
 
@@ -83,3 +83,16 @@ def test_python_api_returns_the_path(tmp_path):
     path = archscope.report(["lenet5"], output=tmp_path / "a.html", title="x")
     assert path == tmp_path / "a.html" and path.is_file()
     assert archscope.report(["lenet5"], output=tmp_path / "b.html").is_file()  # module callable
+
+
+def test_per_layer_timings_reach_the_report(tmp_path):
+    import archscope
+    from archscope.report.data import per_layer_frame
+
+    res = archscope.bench("lenet5", batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3)
+    frame = per_layer_frame(pd.DataFrame(res.records))
+    # one configuration per model: the 12 LeNet-5 leaves once, not once per batch size
+    assert len(frame) == 12 and set(frame.config) == {"cpu · fp32 · batch 1"}
+    assert frame.loc[frame.layer == "features.c1", "mac_share"].item() == pytest.approx(117_600 / 416_520)
+    out = archscope.report(["lenet5"], bench=pd.DataFrame(res.records), output=tmp_path / "r.html")
+    assert "share of time vs share of MACs" in out.read_text()

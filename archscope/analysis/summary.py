@@ -18,6 +18,16 @@ from .flops import costs
 from .flops.table import measure, _dtype
 from .params import depth_of, own_params
 from .records import LayerTable
+from .trace import ran_leaves
+
+
+def _self_and_ancestors(path: str):
+    """``"a.b.c"`` → ``a.b.c``, ``a.b``, ``a``, ``""`` (the root)."""
+    while True:
+        yield path
+        if path == "":
+            return
+        path = path.rpartition(".")[0]
 
 
 def summary_report(
@@ -40,19 +50,11 @@ def summary_report(
     for path in runs:
         sub_counts[path] = Counter()
     for path, n in params.items():  # add each module's own figures to itself and its ancestors
-        p = path
-        while True:
+        for p in _self_and_ancestors(path):
             sub_params[p] += n
-            if p == "":
-                break
-            p = p.rpartition(".")[0]
     for path, c in own.items():
-        p = path
-        while True:
+        for p in _self_and_ancestors(path):
             sub_counts.setdefault(p, Counter()).update(c)
-            if p == "":
-                break
-            p = p.rpartition(".")[0]
     records = []
     for path, module in model.named_modules():
         if path not in runs or (depth is not None and depth_of(path) > depth):
@@ -69,7 +71,7 @@ def summary_report(
         })
     df = pd.DataFrame(records)
     elem = torch.empty((), dtype=dt, device="meta").element_size()
-    leaves = [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+    leaves = ran_leaves(model, runs)
     act = elem * sum(runs[p].output_numel for p in leaves)
     total_params = int(sub_params.get("", 0))
     total = {

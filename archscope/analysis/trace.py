@@ -33,6 +33,44 @@ class ModuleRun:
     output_numel: int = field(default=0)
 
 
+class RunRecorder:
+    """Forward pre/post hooks that record each module's run and keep the stack of modules
+    being run (innermost last), so an op or a failure can be charged to its module."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, ModuleRun] = {}
+        self.stack: list[tuple[str, nn.Module]] = []
+
+    @property
+    def current(self) -> str:
+        return self.stack[-1][0] if self.stack else ""
+
+    def pre(self, path: str, module: nn.Module, args: Any) -> None:
+        self.stack.append((path, module))
+        run = self.runs.setdefault(path, ModuleRun())
+        if run.calls == 0:
+            t = first_tensor(args)
+            run.input_shape = tuple(int(d) for d in t.shape) if t is not None else None
+
+    def post(self, path: str, module: nn.Module, args: Any, output: Any) -> None:
+        if self.stack and self.stack[-1][0] == path:
+            self.stack.pop()
+        run = self.runs[path]
+        if run.calls == 0:
+            t = first_tensor(output)
+            run.output_shape = tuple(int(d) for d in t.shape) if t is not None else None
+            run.output_numel = sum(int(x.numel()) for x in _all_tensors(output))
+        run.calls += 1
+
+    def hooks(self, model: nn.Module):
+        return module_hooks(model, self.pre, self.post)
+
+
+def ran_leaves(model: nn.Module, runs: dict[str, ModuleRun]) -> list[str]:
+    """Paths of the leaf modules (no children) that ran, in module order."""
+    return [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+
+
 def first_tensor(value: Any) -> torch.Tensor | None:
     """The first tensor in a (possibly nested) module output."""
     if isinstance(value, torch.Tensor):
@@ -68,6 +106,21 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for m, was in flags:
             m.training = was
+
+
+@contextlib.contextmanager
+def flushed_denormals() -> Iterator[None]:
+    """Treat denormal floats as zero while running on uninitialised weights.
+
+    Shape tracing never reads values, but arithmetic on denormals takes a slow path on x86:
+    flushing them keeps a forward over arbitrary memory as fast as one over zeros.
+    """
+    supported = torch.set_flush_denormal(True)  # False where the CPU has no such mode
+    try:
+        yield
+    finally:
+        if supported:  # torch's default, which torch cannot report back
+            torch.set_flush_denormal(False)
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -122,25 +175,9 @@ def trace_forward(
     Modules that did not run (GoogLeNet's auxiliary classifiers in eval mode) are absent. An
     input the network cannot take raises :class:`ArchscopeError` naming the layer that failed.
     """
-    runs: dict[str, ModuleRun] = {}
-    stack: list[tuple[str, nn.Module]] = []
-
-    def pre(path, module, args):
-        stack.append((path, module))
-        run = runs.setdefault(path, ModuleRun())
-        if run.calls == 0:
-            t = first_tensor(args)
-            run.input_shape = tuple(t.shape) if t is not None else None
-
-    def post(path, module, args, output):
-        if stack and stack[-1][0] == path:
-            stack.pop()
-        run = runs[path]
-        if run.calls == 0:
-            t = first_tensor(output)
-            run.output_shape = tuple(t.shape) if t is not None else None
-            run.output_numel = sum(x.numel() for x in _all_tensors(output))
-        run.calls += 1
+    rec = RunRecorder()
+    runs, stack = rec.runs, rec.stack
+    pre, post = rec.pre, rec.post
 
     device = model_device(model)
 
@@ -148,7 +185,7 @@ def trace_forward(
         runs.clear()
         stack.clear()
         x = torch.zeros(input_shape, dtype=dtype, device="meta" if on_meta else device)
-        with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post):
+        with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post), flushed_denormals():
             if on_meta and device.type != "meta":
                 torch.func.functional_call(model, _meta_state(model), (x,))
             else:

@@ -14,8 +14,10 @@ from ..render import Format
 
 EngineOpt = Annotated[
     str,
-    typer.Option("--engine", "-e", help="fvcore (TorchScript trace on CPU) or meta (torch "
-                 "dispatcher on the meta device: no compute, any input size)."),
+    typer.Option("--engine", "-e", help="meta (torch's dispatcher on the meta device: no compute, "
+                 "no activation memory, any input size; the default, as it is the fast one) or "
+                 "fvcore (fvcore's TorchScript trace of a real CPU forward). Both give identical "
+                 "counts on every zoo model."),
 ]
 DtypeOpt = Annotated[
     str, typer.Option("--dtype", help="Element type for bytes: fp32, fp16, bf16 (intensity, memory).")
@@ -27,7 +29,9 @@ UnitOpt = Annotated[
 CONVENTIONS = (
     "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. Other FLOPs "
     "(bias, norm, pool, activation, elementwise, softmax) are counted by category. "
-    "FLOPs = 2 × MACs + other FLOPs."
+    "FLOPs = 2 × MACs + other FLOPs. Per-category cost: bias 1 per output element; batch norm "
+    "(eval) 2 per element; LRN size+5 per element; max pool k·k−1 and average pool k·k per "
+    "output element; activation and elementwise 1 per element; softmax 3 per element."
 )
 
 
@@ -39,7 +43,7 @@ def flops_cmd(
     batch_size: BatchOpt = None,
     depth: DepthOpt = None,
     unit: UnitOpt = "macs",
-    engine: EngineOpt = "fvcore",
+    engine: EngineOpt = "meta",
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
     fmt: FormatOpt = Format.table,
@@ -60,7 +64,7 @@ def summary_cmd(
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
     depth: Annotated[int, typer.Option("--depth", "-d", help="Tree depth shown.")] = 3,
-    engine: EngineOpt = "fvcore",
+    engine: EngineOpt = "meta",
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
     fmt: FormatOpt = Format.table,
@@ -98,7 +102,7 @@ def explain_cmd(
          "paper's errata flagged. Exit 0 when archscope matches every row's channel widths.")
 def verify_cmd(
     model: Annotated[str, typer.Argument(help="Only googlenet has a paper table to check.")],
-    engine: EngineOpt = "fvcore",
+    engine: EngineOpt = "meta",
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:

@@ -165,3 +165,28 @@ def share_frame(models: list[ModelData]) -> pd.DataFrame:
             )
         )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def per_layer_frame(bench: pd.DataFrame) -> pd.DataFrame | None:
+    """Per-layer timings from bench records run with ``--per-layer``: one row per layer.
+
+    Per model, the first successful configuration that carries per-layer data is used (a model
+    timed at several batch sizes would otherwise plot each layer several times); its label
+    (device, dtype, batch) is kept in ``config``.
+    """
+    if "per_layer" not in bench.columns:
+        return None
+    rows = []
+    seen: set = set()
+    for rec in bench.to_dict(orient="records"):
+        layers = rec.get("per_layer")
+        if not isinstance(layers, list) or not layers or rec.get("status") != "ok":
+            continue
+        if rec["model"] in seen:
+            continue
+        seen.add(rec["model"])
+        config = f"{rec.get('device')} · {rec.get('dtype')} · batch {rec.get('batch_size')}"
+        rows += [{"model": rec["model"], "config": config, **layer} for layer in layers]
+    import pandas as pd
+
+    return pd.DataFrame(rows) if rows else None

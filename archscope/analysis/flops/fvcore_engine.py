@@ -148,8 +148,14 @@ def handle_table() -> dict[str, Handle | None]:
     return table
 
 
-def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
-    """Own (innermost-module) counts per module path, and the ops left uncounted."""
+def count(
+    model: nn.Module, x: torch.Tensor, recorder=None
+) -> tuple[dict[str, Counter], Counter]:
+    """Own (innermost-module) counts per module path, and the ops left uncounted.
+
+    A :class:`~archscope.analysis.trace.RunRecorder` given as ``recorder`` watches the traced
+    forward, so shapes come from the same run as the counts.
+    """
     import warnings
 
     with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
@@ -163,9 +169,12 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-    from ..trace import eval_mode
+    import contextlib
 
-    with eval_mode(model), warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+    from ..trace import eval_mode, flushed_denormals
+
+    hooks = recorder.hooks(model) if recorder is not None else contextlib.nullcontext()
+    with eval_mode(model), flushed_denormals(), hooks, warnings.catch_warnings():  # inference: aux heads, dropout as in eval
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))

@@ -17,8 +17,9 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from ..trace import ModuleRun, eval_mode, first_tensor, module_hooks
+from ..trace import ModuleRun, RunRecorder, eval_mode, first_tensor
 from . import costs
+from .meta_shapes import shape_rules
 
 Handle = Callable[[tuple, dict, Any], Counter]
 
@@ -121,24 +122,35 @@ def handle_table() -> dict[str, Handle]:
 
 
 class _Counting(TorchDispatchMode):
-    def __init__(self, stack: list[str]):
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
+        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
+        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
+        return False
+
+    def __init__(self, recorder: RunRecorder):
         super().__init__()
-        self.stack = stack
+        self.recorder = recorder
         self.table = handle_table()
+        self.rules = shape_rules()
         self.own: dict[str, Counter] = {}
         self.uncounted: Counter = Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
         name = func._overloadpacket.__name__
+        rule = self.rules.get(name)
+        out = rule(args, kwargs) if rule is not None else NotImplemented
+        if out is NotImplemented:
+            out = func(*args, **kwargs)
         handle = self.table.get(name)
         if handle is None:
             self.uncounted[f"aten::{name}"] += 1
         else:
             c = handle(args, kwargs, out)
             if c:
-                self.own.setdefault(self.stack[-1] if self.stack else "", Counter()).update(c)
+                self.own.setdefault(self.recorder.current, Counter()).update(c)
         return out
 
 
@@ -146,30 +158,12 @@ def count(
     model: nn.Module, input_shape: tuple[int, ...], dtype: torch.dtype = torch.float32
 ) -> tuple[dict[str, Counter], Counter, dict[str, ModuleRun]]:
     """Own counts per module path, uncounted ops, and each module's run (shapes), on meta."""
-    stack: list[str] = []
-    runs: dict[str, ModuleRun] = {}
-
-    def pre(path, module, args):
-        stack.append(path)
-        run = runs.setdefault(path, ModuleRun())
-        if run.calls == 0:
-            t = first_tensor(args)
-            run.input_shape = tuple(t.shape) if t is not None else None
-
-    def post(path, module, args, output):
-        if stack and stack[-1] == path:
-            stack.pop()
-        run = runs[path]
-        if run.calls == 0:
-            t = first_tensor(output)
-            run.output_shape = tuple(t.shape) if t is not None else None
-            run.output_numel = t.numel() if t is not None else 0
-        run.calls += 1
+    rec = RunRecorder()
 
     x = torch.zeros(input_shape, dtype=dtype, device="meta")
-    mode = _Counting(stack)
+    mode = _Counting(rec)
     on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
-    with torch.no_grad(), eval_mode(model), module_hooks(model, pre, post), mode:
+    with torch.no_grad(), eval_mode(model), rec.hooks(model), mode:
         if on_meta:
             model(x)
         else:  # real weights: meta stand-ins, the caller's tensors untouched
@@ -177,4 +171,4 @@ def count(
             state.update(model.named_buffers(remove_duplicate=False))
             meta = {k: v.detach().to("meta") for k, v in state.items()}
             torch.func.functional_call(model, meta, (x,))
-    return mode.own, mode.uncounted, runs
+    return mode.own, mode.uncounted, rec.runs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -13,7 +14,7 @@ from ...errors import ArchscopeError
 from ...models import analysis_target, load_target, materialize, resolve_input_shape
 from ..params import build_param_rows, not_run_params, owning_row, PARAM_NOTES
 from ..records import LayerTable
-from ..trace import ModuleRun, trace_forward
+from ..trace import ModuleRun, RunRecorder, ran_leaves, trace_forward
 from . import costs
 
 ENGINES = ("fvcore", "meta")
@@ -51,10 +52,14 @@ def _count(target, shape, engine: str):
 
     if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
         materialize(model, "cpu")  # the trace needs real tensors (zoo models only reach here)
-    runs = trace_forward(model, shape, name=name, expected=expected)
     device = next((t.device for t in model.parameters()), torch.device("cpu"))
-    own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device))
-    return own, uncounted, runs
+    recorder = RunRecorder()  # shapes from the traced forward itself: one forward, not two
+    try:
+        own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device), recorder)
+    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
+        trace_forward(model, shape, name=name, expected=expected)  # names the failing layer
+        raise
+    return own, uncounted, recorder.runs
 
 
 def _regroup(model: nn.Module, own: dict[str, Counter]) -> dict[str, Counter]:
@@ -163,7 +168,7 @@ def flop_report(
 
     # Memory and the whole model's intensity, layer by layer: every leaf that ran reads its
     # weights and input and writes its output once.
-    leaves = [p for p, m in model.named_modules() if p in runs and not any(True for _ in m.children())]
+    leaves = ran_leaves(model, runs)
     activation_elems = sum(runs[p].output_numel for p in leaves)
     io_elems = sum(_io_numel(runs[p]) for p in leaves)
     total.update(
