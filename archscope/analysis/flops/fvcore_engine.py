@@ -148,14 +148,8 @@ def handle_table() -> dict[str, Handle | None]:
     return table
 
 
-def count(
-    model: nn.Module, x: torch.Tensor, recorder=None
-) -> tuple[dict[str, Counter], Counter]:
-    """Own (innermost-module) counts per module path, and the ops left uncounted.
-
-    A :class:`~archscope.analysis.trace.RunRecorder` given as ``recorder`` watches the traced
-    forward, so shapes come from the same run as the counts.
-    """
+def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
+    """Own (innermost-module) counts per module path, and the ops left uncounted."""
     import warnings
 
     with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
@@ -169,12 +163,9 @@ def count(
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-    import contextlib
-
     from ..trace import eval_mode
 
-    hooks = recorder.hooks(model) if recorder is not None else contextlib.nullcontext()
-    with eval_mode(model), hooks, warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+    with eval_mode(model), warnings.catch_warnings():  # inference: aux heads, dropout as in eval
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))

@@ -14,7 +14,7 @@ from ...errors import ArchscopeError
 from ...models import analysis_target, load_target, materialize, resolve_input_shape
 from ..params import build_param_rows, not_run_params, owning_row, PARAM_NOTES
 from ..records import LayerTable
-from ..trace import ModuleRun, RunRecorder, ran_leaves, trace_forward
+from ..trace import ModuleRun, ran_leaves, trace_forward
 from . import costs
 
 ENGINES = ("fvcore", "meta")
@@ -50,16 +50,14 @@ def _count(target, shape, engine: str):
             raise
     from . import fvcore_engine
 
+    # Shapes first, from a meta forward (no compute; it also names a layer that cannot take the
+    # input): nothing of ours then runs inside fvcore's trace, which hooks would slow down.
+    runs = trace_forward(model, shape, name=name, expected=expected)
     if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
         materialize(model, "cpu")  # the trace needs real tensors (zoo models only reach here)
     device = next((t.device for t in model.parameters()), torch.device("cpu"))
-    recorder = RunRecorder()  # shapes from the traced forward itself: one forward, not two
-    try:
-        own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device), recorder)
-    except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
-        trace_forward(model, shape, name=name, expected=expected)  # names the failing layer
-        raise
-    return own, uncounted, recorder.runs
+    own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device))
+    return own, uncounted, runs
 
 
 def _regroup(model: nn.Module, own: dict[str, Counter]) -> dict[str, Counter]:
