@@ -1,4 +1,6 @@
-"""Rendering tables: DataFrame (+ totals and notes) → aligned text table, CSV, JSON or Markdown.
+"""Rendering tables: columns (+ totals and notes) → aligned text table, CSV, JSON or Markdown.
+
+A table is a DataFrame or plain columns (``{name: [values…]}``); neither path imports pandas.
 
 Renderers return strings; only the CLI prints. Every format states the table's conventions up
 front: the text table and Markdown above the table, CSV as ``#`` comment lines (read back with
@@ -8,13 +10,16 @@ data gives byte-identical text.
 
 from __future__ import annotations
 
+import csv
 import enum
 import io
 import json
 import math
+import numbers
+import sys
 from typing import TYPE_CHECKING, Any, Iterable
 
-if TYPE_CHECKING:  # pandas loads only when a table is rendered, not for `--help`
+if TYPE_CHECKING:  # rendering never loads pandas: only a caller's DataFrame brings it
     import pandas as pd
 
 
@@ -31,15 +36,25 @@ PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_dif
 PLAIN_INT_COLUMNS = {"year"}
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        import pandas as pd
+Columns = dict[str, list]  # column name → values, one per row, in display order
 
-        return value is pd.NA or (isinstance(value, float) and math.isnan(value))
-    except ImportError:  # pragma: no cover
-        return isinstance(value, float) and math.isnan(value)
+
+def as_columns(data: pd.DataFrame | Columns) -> Columns:
+    """The plain columns of a DataFrame (values as Python objects), or the columns as given."""
+    if isinstance(data, dict):
+        return data
+    return {str(c): data[c].tolist() for c in data.columns}
+
+
+def _n_rows(cols: Columns) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def _missing(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    pd = sys.modules.get("pandas")  # pd.NA can only be here if pandas is loaded already
+    return pd is not None and value is pd.NA
 
 
 def _plain(value: Any) -> Any:
@@ -59,8 +74,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+def frame_records(data: pd.DataFrame | Columns) -> list[dict[str, Any]]:
+    """One JSON-safe dict per row."""
+    cols = as_columns(data)
+    return [{c: _plain(v[i]) for c, v in cols.items()} for i in range(_n_rows(cols))]
 
 
 def format_cell(column: str, value: Any) -> str:
@@ -92,30 +109,34 @@ def format_cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def _is_numeric(series: pd.Series) -> bool:
-    import pandas as pd
+def _is_numeric(values: list) -> bool:
+    """A column of numbers (right-aligned): no value other than numbers or missing ones."""
+    present = [v for v in values if v is not None and not _missing(v)]
+    return bool(present) and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in present
+    )
 
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
-
-def _text_rows(df: pd.DataFrame, total: dict | None) -> list[list[str]]:
-    rows = [[format_cell(c, v) for c, v in zip(df.columns, rec)] for rec in df.itertuples(index=False)]
+def _text_rows(cols: Columns, total: dict | None) -> list[list[str]]:
+    rows = [[format_cell(c, v[i]) for c, v in cols.items()] for i in range(_n_rows(cols))]
     if total is not None:
-        rows.append([format_cell(c, total.get(c)) for c in df.columns])
+        rows.append([format_cell(c, total.get(c)) for c in cols])
     return rows
 
 
 def to_text_table(
-    df: pd.DataFrame, *, title: str | None = None, notes: Iterable[str] = (), total: dict | None = None
+    data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
+    total: dict | None = None,
 ) -> str:
     """A plain aligned text table, never wrapped: its width is its content's.
 
     Written by hand rather than with rich: rich lays out a 200-row table in about 0.3 s, a
     fifth of ``import torch``, on every ``params`` call.
     """
-    cols = list(df.columns)
-    right = [_is_numeric(df[c]) for c in cols]
-    body = _text_rows(df, total)
+    data = as_columns(data)
+    cols = list(data)
+    right = [_is_numeric(v) for v in data.values()]
+    body = _text_rows(data, total)
     widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(cols)]
 
     def line(cells: list[str]) -> str:
@@ -138,7 +159,8 @@ def to_text_table(
 
 
 def to_markdown(
-    df: pd.DataFrame, *, title: str | None = None, notes: Iterable[str] = (), total: dict | None = None
+    data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
+    total: dict | None = None,
 ) -> str:
     def esc(text: str) -> str:
         return text.replace("|", "\\|")
@@ -149,10 +171,10 @@ def to_markdown(
     notes = list(notes)
     if notes:
         out += [f"- {esc(n)}" for n in notes] + [""]
-    cols = list(df.columns)
-    out.append("| " + " | ".join(cols) + " |")
-    out.append("|" + "|".join("---:" if _is_numeric(df[c]) else "---" for c in cols) + "|")
-    rows = _text_rows(df, total)
+    data = as_columns(data)
+    out.append("| " + " | ".join(data) + " |")
+    out.append("|" + "|".join("---:" if _is_numeric(v) else "---" for v in data.values()) + "|")
+    rows = _text_rows(data, total)
     for i, row in enumerate(rows):
         cells = [esc(c) for c in row]
         if total is not None and i == len(rows) - 1:
@@ -161,16 +183,28 @@ def to_markdown(
     return "\n".join(out) + "\n"
 
 
-def to_csv(df: pd.DataFrame, *, notes: Iterable[str] = (), total: dict | None = None) -> str:
-    import pandas as pd
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(_plain(value))
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    return "" if _missing(value) else value
 
-    frame = df
-    if total is not None:
-        frame = pd.concat([df, pd.DataFrame([{c: total.get(c) for c in df.columns}])],
-                          ignore_index=True)
-    frame = frame.map(lambda v: json.dumps(_plain(v)) if isinstance(v, (dict, list)) else v)
+
+def to_csv(
+    data: pd.DataFrame | Columns, *, notes: Iterable[str] = (), total: dict | None = None
+) -> str:
+    """CSV with the notes as leading ``#`` lines; nested values (a dict by category) as JSON."""
+    data = as_columns(data)
+    buf = io.StringIO()
     header = "".join(f"# {n}\n" for n in notes)
-    return header + frame.to_csv(index=False, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(data))
+    rows = [[v[i] for v in data.values()] for i in range(_n_rows(data))]
+    if total is not None:
+        rows.append([total.get(c) for c in data])
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    return header + buf.getvalue()
 
 
 def to_json(obj: dict[str, Any]) -> str:
@@ -186,7 +220,7 @@ def layer_table_json(table) -> dict[str, Any]:
     obj = {
         "model": table.model,
         "input_size": list(table.input_size),
-        "rows": frame_records(table.rows),
+        "rows": frame_records(table.columns),
         "total": table.total,
         "notes": table.notes,
     }
@@ -200,36 +234,39 @@ def layer_table_title(table) -> str:
     return f"{table.model} · {table.kind} · input {shape}"
 
 
-def _dict_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if len(df) and isinstance(df[c].iloc[0], dict)]
+def _dict_columns(cols: Columns) -> list[str]:
+    return [c for c, v in cols.items() if v and isinstance(v[0], dict)]
 
 
-def _flatten(df: pd.DataFrame, total: dict, expand: bool) -> tuple[pd.DataFrame, dict]:
+def _flatten(cols: Columns, total: dict, expand: bool) -> tuple[Columns, dict]:
     """Dict-valued columns (``other_flops`` by category) for flat formats.
 
     ``expand``: one column per key (``other_flops.bias`` …, CSV); else the column holds the
     sum of its values (text tables), the breakdown being in the totals line of the notes.
     """
-    df, total = df.copy(), dict(total)
-    for col in _dict_columns(df):
-        keys: list[str] = []
-        for d in [*df[col], total.get(col) or {}]:
-            keys += [k for k in d if k not in keys]
-        pos = list(df.columns).index(col)
-        sums = [sum(d.values()) for d in df[col]]
+    out: Columns = {}
+    total = dict(total)
+    nested = _dict_columns(cols)
+    for col, values in cols.items():
+        if col not in nested:
+            out[col] = values
+            continue
         tot = total.get(col) or {}
-        if expand:
-            for i, k in enumerate(keys):
-                df.insert(pos + 1 + i, f"{col}.{k}", [d.get(k, 0) for d in df[col]])
-                total[f"{col}.{k}"] = tot.get(k, 0)
-        df[col] = sums
+        out[col] = [sum(d.values()) for d in values]
         total[col] = sum(tot.values())
-    return df, total
+        if expand:
+            keys: list[str] = []
+            for d in [*values, tot]:
+                keys += [k for k in d if k not in keys]
+            for k in keys:
+                out[f"{col}.{k}"] = [d.get(k, 0) for d in values]
+                total[f"{col}.{k}"] = tot.get(k, 0)
+    return out, total
 
 
 def _breakdown_notes(table) -> list[str]:
     lines = []
-    for col in _dict_columns(table.rows):
+    for col in _dict_columns(table.columns):
         tot = table.total.get(col) or {}
         if tot:
             parts = "; ".join(f"{k} {v:,}" for k, v in tot.items())
@@ -242,7 +279,7 @@ def render_layer_table(table, fmt: Format | str) -> str:
     fmt = Format(fmt)
     if fmt is Format.json:
         return to_json(layer_table_json(table))
-    rows, total = _flatten(table.rows, table.total, expand=fmt is Format.csv)
+    rows, total = _flatten(table.columns, table.total, expand=fmt is Format.csv)
     if fmt is Format.csv:
         return to_csv(rows, notes=table.notes, total=total)
     kw = dict(title=layer_table_title(table), notes=table.notes + _breakdown_notes(table),
@@ -253,11 +290,13 @@ def render_layer_table(table, fmt: Format | str) -> str:
 
 
 def render_frame(
-    df: pd.DataFrame, fmt: Format | str, *, title: str | None = None, notes: Iterable[str] = (),
-    json_obj: dict[str, Any] | None = None,
+    df: pd.DataFrame | Columns, fmt: Format | str, *, title: str | None = None,
+    notes: Iterable[str] = (), json_obj: dict[str, Any] | None = None,
 ) -> str:
-    """Render a plain DataFrame (no totals row); JSON is ``json_obj`` or ``{"rows": [...]}``."""
+    """Render a DataFrame or plain columns (no totals row); JSON is ``json_obj`` or
+    ``{"rows": [...]}``."""
     fmt = Format(fmt)
+    df = as_columns(df)
     notes = list(notes)
     if fmt is Format.json:
         obj = dict(json_obj or {})

@@ -74,11 +74,15 @@ def _imported_after(args, modules):
     return out.stdout.strip().splitlines()[-1]
 
 
-def test_flops_default_path_imports_no_dynamo_sympy_plotly():
-    # googlenet covers conv, LRN (avg_pool3d), ceil-mode max pool, cat, adaptive pool → mean
-    mods = ("torch._dynamo", "sympy", "plotly", "fvcore")
+def test_flops_default_path_imports_no_dynamo_sympy_plotly_pandas():
+    # googlenet covers conv, LRN (avg_pool3d), ceil-mode max pool, cat, adaptive pool → mean;
+    # pandas is a sixth of `import torch`: printing a table needs no DataFrame
+    mods = ("torch._dynamo", "sympy", "plotly", "fvcore", "pandas")
     assert _imported_after(["flops", "googlenet", "-f", "csv"], mods) == "[]"
     assert _imported_after(["flops", "resnet18", "-f", "csv"], mods) == "[]"  # batch norm, add_
+    for fmt in ("table", "json", "markdown"):
+        assert _imported_after(["params", "googlenet", "-f", fmt], mods) == "[]"
+    assert _imported_after(["summary", "resnet18"], mods) == "[]"
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])

@@ -12,15 +12,17 @@ Conventions (stated in every output):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import torch
 from torch import nn
 
 from ..models import Target, analysis_target
 from .records import LayerTable
 from .trace import ModuleRun, trace_forward
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PARAM_COLUMNS = [
     "layer",
@@ -85,16 +87,18 @@ def is_within(path: str, ancestor: str) -> bool:
 
 
 def select_layers(
-    model: nn.Module, depth: int | None, ran: set[str], extra: set[str] = frozenset()
+    model: nn.Module, depth: int | None, ran: set[str], extra: set[str] = frozenset(),
+    own: dict[str, ModuleParams] | None = None,
 ) -> list[str]:
     """The module paths shown as rows: leaves, folded at ``depth`` when given.
 
     A module is a row when it ran and is either a leaf at or above ``depth`` or sits exactly at
     ``depth`` (its whole subtree folded into it). A module above ``depth`` with children that
     also owns parameters of its own, or does work of its own (``extra``: a residual add or a
-    concatenation in its ``forward``), gets a row too, so nothing is lost.
+    concatenation in its ``forward``), gets a row too, so nothing is lost. ``own`` is
+    :func:`own_params` of the model, when the caller has it already.
     """
-    own = own_params(model)
+    own = own_params(model) if own is None else own
     rows = []
     for path, module in model.named_modules():
         if path not in ran:
@@ -143,48 +147,55 @@ def _shape_text(run: ModuleRun | None) -> str:
     return "x".join(str(d) for d in run.output_shape)
 
 
-def not_run_params(model: nn.Module, runs: dict[str, ModuleRun]) -> tuple[int, list[str]]:
+def not_run_params(
+    model: nn.Module, runs: dict[str, ModuleRun], own: dict[str, ModuleParams] | None = None
+) -> tuple[int, list[str]]:
     """Parameters of modules that did not run, and the top-most such module paths."""
-    own = own_params(model)
+    own = own_params(model) if own is None else own
     skipped = [p for p in own if p not in runs]
     tops = [p for p in skipped if not any(q != p and is_within(p, q) for q in skipped)]
     return sum(own[p].params for p in skipped), tops
 
 
+@dataclass
+class ParamRows:
+    """The per-layer parameter columns of a traced model, before they become a DataFrame.
+
+    ``paths`` gives each row's module path (``""`` for the root, shown as ``(model)``);
+    ``columns`` maps each of :data:`PARAM_COLUMNS` to its values, row by row (a caller such as
+    ``flop_report`` adds its own); ``notes`` are the caveats beyond :data:`PARAM_NOTES`
+    (modules that did not run).
+    """
+
+    paths: list[str]
+    columns: dict[str, list[Any]]
+    total: dict[str, Any]
+    notes: list[str]
+
+
 def build_param_rows(
     model: nn.Module, runs: dict[str, ModuleRun], depth: int | None,
     extra: set[str] = frozenset(),
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The per-layer rows and totals of a traced model (see module docstring for conventions).
-
-    The DataFrame's ``path`` attribute list (``df.attrs["paths"]``) gives each row's module path
-    (``""`` for the root, shown as ``(model)``).
-    """
-    own = {p: rec for p, rec in own_params(model).items() if p in runs}
+) -> ParamRows:
+    """The per-layer rows and totals of a traced model (see module docstring for conventions)."""
+    every = own_params(model)
+    own = {p: rec for p, rec in every.items() if p in runs}
     modules = dict(model.named_modules())
-    layers = select_layers(model, depth, set(runs), extra)
-    folded = fold_into_rows(own, layers)
-    records = []
-    for path in layers:
-        rec = folded[path]
-        records.append(
-            {
-                "layer": path or "(model)",
-                "type": type(modules[path]).__name__,
-                "output_shape": _shape_text(runs.get(path)),
-                "weights": rec.weights,
-                "biases": rec.biases,
-                "params": rec.params,
-                "trainable": rec.params == 0 or rec.trainable == rec.params,
-            }
-        )
+    layers = select_layers(model, depth, set(runs), extra, every)
+    folded = [rec for rec in fold_into_rows(own, layers).values()]
     weights = sum(r.weights for r in own.values())
     biases = sum(r.biases for r in own.values())
     total_params = weights + biases
-    df = pd.DataFrame.from_records(records, columns=[c for c in PARAM_COLUMNS if c != "share"])
-    df.insert(PARAM_COLUMNS.index("share"), "share",
-              df["params"] / total_params if total_params else 0.0)
-    df.attrs["paths"] = layers
+    columns = {
+        "layer": [path or "(model)" for path in layers],
+        "type": [type(modules[path]).__name__ for path in layers],
+        "output_shape": [_shape_text(runs.get(path)) for path in layers],
+        "weights": [rec.weights for rec in folded],
+        "biases": [rec.biases for rec in folded],
+        "params": [rec.params for rec in folded],
+        "share": [rec.params / total_params if total_params else 0.0 for rec in folded],
+        "trainable": [rec.params == 0 or rec.trainable == rec.params for rec in folded],
+    }
     trainable = sum(r.trainable for r in own.values())
     total = {
         "layer": "total",
@@ -196,7 +207,16 @@ def build_param_rows(
         "trainable_params": trainable,
         "non_trainable_params": total_params - trainable,
     }
-    return df, total
+    notes = []
+    skipped, tops = not_run_params(model, runs, every)
+    if skipped:
+        notes.append(
+            f"{', '.join(tops)} did not run in eval mode (training only): "
+            f"{skipped:,} parameters not counted"
+        )
+        total["not_run_params"] = skipped
+        total["not_run_modules"] = tops
+    return ParamRows(layers, columns, total, notes)
 
 
 def _prepare(model_or_name: Any, input_size: Any, batch_size: int | None, kwargs: dict | None):
@@ -226,17 +246,9 @@ def param_report(
 
         raise ArchscopeError(f"depth {depth} must be ≥ 0 (0 folds the whole model into one row)")
     target, shape, runs = _prepare(model_or_name, input_size, batch_size, kwargs)
-    df, total = build_param_rows(target.model, runs, depth)
-    notes = list(PARAM_NOTES)
-    skipped, tops = not_run_params(target.model, runs)
-    if skipped:
-        notes.append(
-            f"{', '.join(tops)} did not run in eval mode (training only): "
-            f"{skipped:,} parameters not counted"
-        )
-        total["not_run_params"] = skipped
-        total["not_run_modules"] = tops
-    return LayerTable("params", target.name, shape, df, total, notes, {"depth": depth})
+    rows = build_param_rows(target.model, runs, depth)
+    return LayerTable("params", target.name, shape, rows.columns, rows.total,
+                      PARAM_NOTES + rows.notes, {"depth": depth})
 
 
 def param_table(model_or_name: Any, input_size: Any = None, **kwargs: Any) -> pd.DataFrame:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pandas as pd
 import torch
 
 from .flops import costs
@@ -55,21 +54,20 @@ def summary_report(
     for path, c in own.items():
         for p in _self_and_ancestors(path):
             sub_counts.setdefault(p, Counter()).update(c)
-    records = []
+    columns: dict[str, list] = {k: [] for k in
+                                ("layer", "type", "output_shape", "params", "macs", "flops")}
     for path, module in model.named_modules():
         if path not in runs or (depth is not None and depth_of(path) > depth):
             continue
-        d = depth_of(path)
-        run = runs[path]
-        records.append({
-            "layer": ("  " * d) + (path.rpartition(".")[2] if path else target.name),
-            "type": type(module).__name__,
-            "output_shape": "x".join(map(str, run.output_shape)) if run.output_shape else "",
-            "params": int(sub_params.get(path, 0)),
-            "macs": int(sub_counts.get(path, Counter()).get(costs.MACS, 0)),
-            "flops": costs.total_flops(sub_counts.get(path, Counter())),
-        })
-    df = pd.DataFrame(records)
+        run, counts = runs[path], sub_counts.get(path, Counter())
+        columns["layer"].append(("  " * depth_of(path)) +
+                                (path.rpartition(".")[2] if path else target.name))
+        columns["type"].append(type(module).__name__)
+        columns["output_shape"].append(
+            "x".join(map(str, run.output_shape)) if run.output_shape else "")
+        columns["params"].append(int(sub_params.get(path, 0)))
+        columns["macs"].append(int(counts.get(costs.MACS, 0)))
+        columns["flops"].append(costs.total_flops(counts))
     elem = torch.empty((), dtype=dt, device="meta").element_size()
     leaves = ran_leaves(model, runs)
     act = elem * sum(runs[p].output_numel for p in leaves)
@@ -91,5 +89,5 @@ def summary_report(
         f"{act:,} B ({act / mib:.1f} MiB) = every leaf output of one forward at batch {shape[0]}; "
         f"input {total['input_bytes']:,} B",
     ]
-    return LayerTable("summary", target.name, shape, df, total, notes,
+    return LayerTable("summary", target.name, shape, columns, total, notes,
                       {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth})

@@ -15,8 +15,9 @@ Hooks are always removed: the caller's module is left as it was.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -35,13 +36,22 @@ class ModuleRun:
     output_numel: int = field(default=0)
 
 
+def tensor_shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(d) for d in t.shape)
+
+
 class RunRecorder:
     """Forward pre/post hooks that record each module's run and keep the stack of modules
-    being run (innermost last), so an op or a failure can be charged to its module."""
+    being run (innermost last), so an op or a failure can be charged to its module.
 
-    def __init__(self) -> None:
+    ``shape_of`` reads a tensor's shape; a recorder inside a TorchScript trace passes one that
+    reads the trace's own values, since ``tensor.shape`` there records graph nodes.
+    """
+
+    def __init__(self, shape_of: Callable[[torch.Tensor], tuple[int, ...]] = tensor_shape) -> None:
         self.runs: dict[str, ModuleRun] = {}
         self.stack: list[tuple[str, nn.Module]] = []
+        self.shape_of = shape_of
 
     @property
     def current(self) -> str:
@@ -52,16 +62,16 @@ class RunRecorder:
         run = self.runs.setdefault(path, ModuleRun())
         if run.calls == 0:
             t = first_tensor(args)
-            run.input_shape = tuple(int(d) for d in t.shape) if t is not None else None
+            run.input_shape = self.shape_of(t) if t is not None else None
 
     def post(self, path: str, module: nn.Module, args: Any, output: Any) -> None:
         if self.stack and self.stack[-1][0] == path:
             self.stack.pop()
         run = self.runs[path]
-        if run.calls == 0:
-            t = first_tensor(output)
-            run.output_shape = tuple(int(d) for d in t.shape) if t is not None else None
-            run.output_numel = sum(int(x.numel()) for x in _all_tensors(output))
+        if run.calls == 0:  # the first tensor's shape; the numel of them all
+            shapes = [self.shape_of(x) for x in _all_tensors(output)]
+            run.output_shape = shapes[0] if shapes else None
+            run.output_numel = sum(math.prod(s) for s in shapes)
         run.calls += 1
 
     def hooks(self, model: nn.Module):
@@ -190,8 +200,6 @@ def trace_forward(
         return ArchscopeError(
             f"{name} cannot take input {format_shape(input_shape)}{where}: {_one_line(exc)}{want}"
         )
-
-    import math
 
     from ..models import REAL_TRACE_MAX_ELEMENTS
 

@@ -4,7 +4,9 @@ fvcore's own handles are replaced wholesale: each aten op of the trace maps to a
 returns a ``Counter`` by category (see :mod:`.costs`), or is declared zero-cost by name. fvcore's
 silent ignore list is emptied, so any op without a handle is reported as uncounted, never
 dropped. The trace needs real tensors: the model runs once on CPU (zoo networks get
-zero-filled storage, see :func:`archscope.models.materialize`).
+zero-filled storage, see :func:`archscope.models.materialize`). That one forward also gives
+each module's input and output shapes (the rows' ``output_shape``, memory and intensity), read
+from the trace's own graph values so that recording them adds nothing for fvcore to walk.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from ..trace import ModuleRun, RunRecorder, eval_mode
 from . import costs
 
 Handle = Callable[[list, list], Counter]
@@ -148,8 +151,28 @@ def handle_table() -> dict[str, Handle | None]:
     return table
 
 
-def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counter]:
-    """Own (innermost-module) counts per module path, and the ops left uncounted."""
+def traced_shape(t: torch.Tensor) -> tuple[int, ...]:
+    """A tensor's shape inside a TorchScript trace, from its graph value's type.
+
+    Reading ``t.shape`` there records ``aten::size`` and ``aten::Int`` nodes for every
+    dimension (hundreds per network, each then walked by fvcore); the value's type holds the
+    same sizes at no cost.
+    """
+    if torch._C._get_tracing_state() is not None:
+        try:
+            sizes = torch._C._get_value_trace(t).type().sizes()
+        except RuntimeError:  # a tensor the trace does not hold
+            sizes = None
+        if sizes is not None:
+            return tuple(sizes)
+    return tuple(int(d) for d in t.shape)
+
+
+def count(
+    model: nn.Module, x: torch.Tensor
+) -> tuple[dict[str, Counter], Counter, dict[str, ModuleRun]]:
+    """Own (innermost-module) counts per module path, the ops left uncounted, and each module's
+    run (calls, input and output shapes) from the same traced forward."""
     import warnings
 
     with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
@@ -163,9 +186,9 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-    from ..trace import eval_mode
-
-    with eval_mode(model), warnings.catch_warnings():  # inference: aux heads, dropout as in eval
+    recorder = RunRecorder(shape_of=traced_shape)
+    # Eval mode: inference (aux heads skipped, dropout as in eval).
+    with eval_mode(model), recorder.hooks(model), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
         cumulative = analysis.by_module_and_operator()
     uncounted = Counter(analysis.unsupported_ops(""))
@@ -176,4 +199,4 @@ def count(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, Counter], Counte
             parent = path.rpartition(".")[0]
             if parent in own:
                 own[parent].subtract(c)
-    return {path: +c for path, c in own.items()}, uncounted
+    return {path: +c for path, c in own.items()}, uncounted, recorder.runs

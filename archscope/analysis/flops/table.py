@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import torch
 from torch import nn
 
 from ...errors import ArchscopeError
 from ...models import analysis_target, load_target, materialize, resolve_input_shape
-from ..params import build_param_rows, not_run_params, owning_row, PARAM_NOTES
+from ..params import build_param_rows, owning_row, PARAM_NOTES
 from ..records import LayerTable
 from ..trace import ModuleRun, ran_leaves, trace_forward
 from . import costs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ENGINES = ("fvcore", "meta")
 UNITS = ("macs", "flops")
@@ -37,27 +39,32 @@ def _dtype(dtype: Any) -> torch.dtype:
 
 
 def _count(target, shape, engine: str):
-    """Own counts per module, uncounted ops and module runs from the chosen engine."""
+    """Own counts per module, uncounted ops and module runs from the chosen engine.
+
+    An engine that fails is followed by a shape-only trace, which names the layer that cannot
+    take the input (or, if the input is fine, lets the engine's own error through).
+    """
     model, name = target.model, target.name
     expected = (shape[0], *target.sample_shape) if target.sample_shape else None
+    errors = (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError)
     if engine == "meta":
         from . import meta_engine
 
         try:
             return meta_engine.count(model, shape)
-        except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
-            trace_forward(model, shape, name=name, expected=expected)  # names the failing layer
+        except errors:
+            trace_forward(model, shape, name=name, expected=expected)
             raise
     from . import fvcore_engine
 
-    # Shapes first, from a meta forward (no compute; it also names a layer that cannot take the
-    # input): nothing of ours then runs inside fvcore's trace, which hooks would slow down.
-    runs = trace_forward(model, shape, name=name, expected=expected)
     if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
         materialize(model, "cpu")  # the trace needs real tensors (zoo models only reach here)
     device = next((t.device for t in model.parameters()), torch.device("cpu"))
-    own, uncounted = fvcore_engine.count(model, torch.zeros(shape, device=device))
-    return own, uncounted, runs
+    try:
+        return fvcore_engine.count(model, torch.zeros(shape, device=device))
+    except errors:
+        trace_forward(model, shape, name=name, expected=expected)
+        raise
 
 
 def _regroup(model: nn.Module, own: dict[str, Counter]) -> dict[str, Counter]:
@@ -139,8 +146,8 @@ def flop_report(
     )
     model = target.model
 
-    df, total = build_param_rows(model, runs, depth, extra=set(own))
-    paths = df.attrs["paths"]
+    rows = build_param_rows(model, runs, depth, extra=set(own))
+    paths, columns, total = rows.paths, rows.columns, rows.total
     row_set = set(paths)
     per_row = {p: Counter() for p in paths}
     for path, c in own.items():
@@ -155,14 +162,14 @@ def flop_report(
     total_flops = costs.total_flops(all_counts)
     macs = [int(per_row[p].get(costs.MACS, 0)) for p in paths]
     flops = [costs.total_flops(per_row[p]) for p in paths]
-    bytes_moved = [elem * (int(n) + _io_numel(runs.get(p))) for p, n in zip(paths, df["params"])]
-    df["macs"] = macs
-    df["flops"] = flops
-    df["other_flops"] = [_ordered(per_row[p]) for p in paths]
-    df["mac_share"] = [m / total_macs if total_macs else 0.0 for m in macs]
+    bytes_moved = [elem * (n + _io_numel(runs.get(p))) for p, n in zip(paths, columns["params"])]
+    columns["macs"] = macs
+    columns["flops"] = flops
+    columns["other_flops"] = [_ordered(per_row[p]) for p in paths]
+    columns["mac_share"] = [m / total_macs if total_macs else 0.0 for m in macs]
     if unit == "flops":
-        df["flop_share"] = [f / total_flops if total_flops else 0.0 for f in flops]
-    df["intensity"] = [f / b if b else 0.0 for f, b in zip(flops, bytes_moved)]
+        columns["flop_share"] = [f / total_flops if total_flops else 0.0 for f in flops]
+    columns["intensity"] = [f / b if b else 0.0 for f, b in zip(flops, bytes_moved)]
 
     # Memory and the whole model's intensity, layer by layer: every leaf that ran reads its
     # weights and input and writes its output once.
@@ -185,18 +192,13 @@ def flop_report(
         total["flop_share"] = 1.0 if total_flops else 0.0
     notes = list(FLOP_NOTES) + PARAM_NOTES[:1]
     notes.append(f"engine: {engine}; dtype: {str(dt).removeprefix('torch.')} ({elem} bytes)")
-    skipped, tops = not_run_params(model, runs)
-    if skipped:
-        notes.append(f"{', '.join(tops)} did not run in eval mode (training only): "
-                     "not counted")
-        total["not_run_params"] = skipped
-        total["not_run_modules"] = tops
+    notes += rows.notes
     if uncounted:
         listed = ", ".join(f"{op} ×{n}" for op, n in sorted(uncounted.items()))
         notes.append(f"ops without a cost handle, NOT in these totals: {listed}")
         total["uncounted_ops"] = dict(sorted(uncounted.items()))
     meta = {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth, "unit": unit}
-    return LayerTable("flops", target.name, shape, df, total, notes, meta)
+    return LayerTable("flops", target.name, shape, columns, total, notes, meta)
 
 
 def flop_table(model_or_name: Any, input_size: Any = None, **kwargs: Any) -> pd.DataFrame:
