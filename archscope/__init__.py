@@ -7,6 +7,8 @@ Public API (imported lazily, so ``import archscope`` is cheap):
 - ``param_table(model_or_name, input_size=None)`` — per-layer parameters (DataFrame);
 - ``param_report(...)`` — the same with totals and notes (:class:`LayerTable`);
 - ``zoo_table()`` — the zoo as a DataFrame;
+- ``flop_table`` / ``flop_report`` — per-layer MACs and FLOPs; ``summary_report``; ``explain``;
+- ``verify_googlenet()`` — Table 1 of the paper; ``crosscheck_torchinfo(model)`` — torchinfo;
 - ``bench(models, device=..., batch_sizes=..., dtypes=...)`` — latency sweep (:class:`BenchResults`);
 - ``load_results(paths)`` — bench JSON files merged into one DataFrame.
 
@@ -33,6 +35,7 @@ _LAZY = {
     "summary_report": "archscope.analysis.summary",
     "explain": "archscope.analysis.explain",
     "verify_googlenet": "archscope.analysis.verify",
+    "crosscheck_torchinfo": "archscope.analysis.crosscheck",
     "LayerTable": "archscope.analysis.records",
     "ArchscopeError": "archscope.errors",
     "report": "archscope.report",

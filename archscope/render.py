@@ -292,20 +292,23 @@ def render_layer_table(table, fmt: Format | str) -> str:
 def render_frame(
     df: pd.DataFrame | Columns, fmt: Format | str, *, title: str | None = None,
     notes: Iterable[str] = (), json_obj: dict[str, Any] | None = None,
+    total: dict[str, Any] | None = None,
 ) -> str:
-    """Render a DataFrame or plain columns (no totals row); JSON is ``json_obj`` or
-    ``{"rows": [...]}``."""
+    """Render a DataFrame or plain columns, with a totals row when ``total`` is given; JSON is
+    ``json_obj`` plus ``rows`` (and ``total``, ``notes``)."""
     fmt = Format(fmt)
     df = as_columns(df)
     notes = list(notes)
     if fmt is Format.json:
         obj = dict(json_obj or {})
         obj.setdefault("rows", frame_records(df))
+        if total is not None:
+            obj.setdefault("total", total)
         if notes:
             obj.setdefault("notes", notes)
         return to_json(obj)
     if fmt is Format.csv:
-        return to_csv(df, notes=notes)
+        return to_csv(df, notes=notes, total=total)
     if fmt is Format.markdown:
-        return to_markdown(df, title=title, notes=notes)
-    return to_text_table(df, title=title, notes=notes)
+        return to_markdown(df, title=title, notes=notes, total=total)
+    return to_text_table(df, title=title, notes=notes, total=total)

@@ -13,7 +13,7 @@ Tools (a peer that is not installed is reported as missing and skipped):
   (shape trace + fvcore trace with archscope's handles + the params rows);
 - ``archscope-meta``: the same with ``engine="meta"`` (the dispatcher on meta tensors);
 - ``fvcore``: bare ``FlopCountAnalysis(model, x).total()``;
-- ``torchinfo`` (a test/bench extra, no longer a runtime dependency): ``summary(model, input_data=x, verbose=0).total_mult_adds``;
+- ``torchinfo``: ``summary(model, input_data=x, verbose=0).total_mult_adds``;
 - ``ptflops``/``ptflops-aten``: ``get_model_complexity_info(model, (C, H, W),
   as_strings=False, print_per_layer_stat=False, backend=…)``, MACs;
 - ``thop``: ``profile(model, inputs=(x,), verbose=False)``, MACs.

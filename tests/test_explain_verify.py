@@ -81,5 +81,5 @@ def test_verify_googlenet_flags_the_papers_errata():
 def test_verify_cli(runner):
     res = runner.invoke(app, ["verify", "googlenet"])
     assert res.exit_code == 0 and "paper errata" in res.stdout
-    res = runner.invoke(app, ["verify", "vgg16"])
-    assert res.exit_code == 2
+    res = runner.invoke(app, ["verify", "vgg16", "--against", "paper"])  # no table for VGG
+    assert res.exit_code == 2 and "no paper table" in res.stderr

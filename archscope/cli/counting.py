@@ -98,22 +98,56 @@ def explain_cmd(
                       json_obj={"topic": e.topic, "title": e.title, "text": e.text}), output)
 
 
-@command("verify", help="GoogLeNet's Table 1 (params, ops) beside archscope's counts, with the "
-         "paper's errata flagged. Exit 0 when archscope matches every row's channel widths.")
+@command("verify", help="Check archscope's figures against an independent source: GoogLeNet's "
+         "Table 1 (params, ops) with the paper's errata flagged (--against paper, the default "
+         "for googlenet), or torchinfo's per-layer output shapes, params and mult-adds for any "
+         "model, reconciled layer by layer (--against torchinfo, the default otherwise). Exit 0 "
+         "when archscope agrees, 1 when it does not.")
 def verify_cmd(
-    model: Annotated[str, typer.Argument(help="Only googlenet has a paper table to check.")],
+    model: ModelArg,
+    against: Annotated[Optional[str], typer.Option(
+        "--against", help="paper (googlenet's Table 1) or torchinfo (any model).",
+        show_default=False)] = None,
+    input_size: InputSizeOpt = None,
+    batch_size: BatchOpt = None,
     engine: EngineOpt = "meta",
+    kwargs: KwargsOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    from ..analysis.verify import verify_googlenet
     from ..errors import ArchscopeError
     from ..render import render_frame
 
+    against = against or ("paper" if model == "googlenet" else "torchinfo")
+    if against == "torchinfo":
+        from ..analysis.crosscheck import crosscheck_torchinfo
+
+        c = crosscheck_torchinfo(model, input_size, batch_size=batch_size, engine=engine,
+                                 kwargs=parse_kwargs(kwargs))
+        shape = "x".join(map(str, c.input_size))
+        rendered = render_frame(
+            c.columns, fmt, title=f"{c.model} · verify against torchinfo · input {shape}",
+            notes=c.notes, total=c.total,
+            json_obj={"model": c.model, "input_size": list(c.input_size),
+                      "against": "torchinfo", "ok": c.ok},
+        )
+        emit(rendered, output)
+        if not c.ok:
+            raise fail(f"archscope and torchinfo disagree on {c.model} (rows with match = no)", 1)
+        return
+    if against != "paper":
+        raise ArchscopeError(f"unknown --against {against!r}; use paper or torchinfo")
     if model != "googlenet":
-        raise ArchscopeError(f"no paper table to verify for {model!r}; verify googlenet")
+        raise ArchscopeError(f"no paper table to verify for {model!r}; the paper check is for "
+                             "googlenet, or use --against torchinfo")
+    if input_size or batch_size or kwargs:
+        raise ArchscopeError("Table 1 is for googlenet as built, at 1x3x224x224: --input-size, "
+                             "--batch-size and --kwargs apply to --against torchinfo")
+    from ..analysis.verify import verify_googlenet
+
     v = verify_googlenet(engine=engine)
     emit(render_frame(v.rows, fmt, title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
-                      json_obj={"model": "googlenet", "ok": v.ok, "total": v.total}), output)
+                      json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
+                                "total": v.total}), output)
     if not v.ok:
         raise fail("archscope's googlenet does not match Table 1's widths (see the notes)", 1)
