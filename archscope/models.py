@@ -156,6 +156,12 @@ def resolve_input_shape(
                 f"input size {input_size!r} needs dimensions ≥ 1, such as (3, 224, 224)"
             )
         batch_in = None
+    if target.sample_shape is not None and len(sample) != len(target.sample_shape):
+        want = "x".join(map(str, target.sample_shape))
+        raise ArchscopeError(
+            f"{target.name} takes a sample of {len(target.sample_shape)} dimensions such as "
+            f"{want} (C×H×W), not {len(sample)} ({'x'.join(map(str, sample))})"
+        )
     if batch_size is not None and batch_in is not None and batch_size != batch_in:
         raise ArchscopeError(
             f"the input size gives batch {batch_in} but --batch-size is {batch_size}; give one of them"

@@ -54,7 +54,16 @@ CASES = [
     (["lenet5", "-i", "2,1,32,32", "-b", "3"], ["batch 2", "--batch-size is 3"]),
     (["lenet5", "-d", "-1"], ["depth -1", "≥ 0"]),
     (["lenet5", "--kwargs", "num_classes"], ["not key=value", "--kwargs num_classes=10"]),
-    (["lenet5", "--kwargs", "colour=red"], ["does not take that option"]),
+    (["lenet5", "--kwargs", "colour=red"], ["no option 'colour'", "num_classes, in_channels"]),
+    # builder options are checked against the builder's signature before torch sees them
+    (["lenet5", "--kwargs", "num_classes=abc"], ["num_classes", "whole number ≥ 1", "'abc'"]),
+    (["lenet5", "--kwargs", "num_classes=-1"], ["whole number ≥ 1", "-1"]),
+    (["lenet5", "--kwargs", "num_classes=0"], ["whole number ≥ 1", "got 0"]),
+    (["lenet5", "--kwargs", "num_classes=1.5"], ["whole number ≥ 1", "1.5"]),
+    (["googlenet", "--kwargs", "aux_logits=maybe"], ["aux_logits", "true or false"]),
+    (["alexnet", "--kwargs", "dropout=2"], ["dropout", "between 0 and 1"]),
+    # two numbers for a C×H×W network: the rank is wrong, said before any layer runs
+    (["lenet5", "-i", "3x224"], ["3 dimensions", "1x32x32", "not 2"]),
     (["examples/my_model.py:TinyNet"], ["--input-size is needed"]),
 ]
 

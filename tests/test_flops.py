@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from archscope.analysis.flops import flop_report
+from archscope.analysis.flops import flop_report, fvcore_engine
+from archscope.models import analysis_target, materialize
 from archscope.cli import app
 from archscope.zoo import list_models
 
@@ -96,10 +97,26 @@ def test_engines_agree_layer_by_layer(name):
 
 @pytest.mark.parametrize("name", list_models())
 def test_no_unsupported_operator_logs(name, caplog):
+    # fvcore's own "Unsupported operator" warning left on, with archscope's handle table alone
+    target, shape = analysis_target(name)
+    materialize(target.model, "cpu")
+    fca = fvcore_engine.analysis(target.model.eval(), torch.zeros(shape), log_unsupported=True)
     with caplog.at_level(logging.DEBUG):
-        rep = flop_report(name, engine="fvcore")
-    assert "uncounted_ops" not in rep.total
+        fca.total()
     assert not [r for r in caplog.records if "nsupported" in r.getMessage()]
+    assert fca.unsupported_ops() == {}
+    assert "uncounted_ops" not in flop_report(name, engine="fvcore").total
+
+
+def test_unsupported_operator_log_check_can_fail(caplog):
+    # the check above sees fvcore's warning when a handle is missing: drop ReLU's
+    fca = fvcore_engine.analysis(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()),
+                                 torch.zeros(1, 1, 5, 5), log_unsupported=True)
+    fca._op_handles.pop("aten::relu")
+    with caplog.at_level(logging.DEBUG):
+        fca.total()
+    assert [r for r in caplog.records if "nsupported" in r.getMessage()]
+    assert fca.unsupported_ops() == {"aten::relu": 1}
 
 
 def test_meta_engine_big_input_allocates_nothing():

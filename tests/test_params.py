@@ -108,16 +108,41 @@ def test_googlenet_aux_heads_left_out_of_inference_counts():
     assert rep.total["params"] == full - aux1 - aux2
 
 
+def _vgg16_params() -> int:
+    # configuration D: thirteen 3×3 convs (cin·cout·9 weights + cout biases), then
+    # FC 512·7·7 → 4096 → 4096 → 1000 (weights + biases)
+    cfg = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    convs = sum(cin * cout * 9 + cout for cin, cout in zip([3, *cfg], cfg))  # 14,714,688
+    fcs = (25_088 * 4_096 + 4_096) + (4_096 * 4_096 + 4_096) + (4_096 * 1_000 + 1_000)
+    return convs + fcs
+
+
+def _resnet50_params() -> int:
+    # stem conv 7·7·3·64 + BN γβ 2·64; bottleneck (cin, p): 1×1 cin·p, 3×3 9·p², 1×1 p·4p, BN
+    # γβ 2p + 2p + 2·4p, and on each stage's first block a projection cin·4p + BN 2·4p;
+    # fc 2048·1000 + 1000
+    def bottleneck(cin: int, p: int, project: bool) -> int:
+        return (cin * p + 9 * p * p + p * 4 * p + 2 * (p + p + 4 * p)
+                + (cin * 4 * p + 2 * 4 * p if project else 0))
+
+    total, cin = 3 * 64 * 49 + 2 * 64, 64
+    for p, blocks in [(64, 3), (128, 4), (256, 6), (512, 3)]:
+        for i in range(blocks):
+            total += bottleneck(cin, p, i == 0)
+            cin = 4 * p
+    return total + 2_048 * 1_000 + 1_000
+
+
 @pytest.mark.parametrize(
-    "name,expected",
-    [
-        # torchvision's published totals
-        ("vgg16", 138_357_544),
-        ("resnet50", 25_557_032),
+    "name,formula,published",
+    [  # the closed forms above, and torchvision's published totals beside them
+        ("vgg16", _vgg16_params, 138_357_544),
+        ("resnet50", _resnet50_params, 25_557_032),
     ],
 )
-def test_published_totals(name, expected):
-    assert param_report(name).total["params"] == expected
+def test_published_totals(name, formula, published):
+    assert formula() == published
+    assert param_report(name).total["params"] == formula()
 
 
 def test_batch_size_in_input_and_option_must_agree():

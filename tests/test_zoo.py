@@ -94,6 +94,55 @@ GOOGLENET_NOAUX = GOOGLENET_STEM + INCEPTIONS_V1 + (1024 * 1000 + 1000)  # = 6,9
 # Inception v3's aux head: conv0 768->128 1x1 + BN(2*128), conv1 128->768 5x5 + BN(2*768), FC 768->1000.
 V3_AUX = (768 * 128 + 256) + (128 * 768 * 25 + 1536) + (768 * 1000 + 1000)  # = 3,326,696
 
+# VGG's configurations A, B, D, E (Simonyan & Zisserman, Table 1): 3×3 conv widths, "M" a pool.
+VGG_CONVS = {
+    11: [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    13: [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    16: [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+         512, 512, 512, 512, "M"],
+}
+
+
+def vgg_params(depth: int, bn: bool) -> int:
+    # each 3×3 conv: cin·cout·9 + cout (+ BN γβ 2·cout); FC 512·7·7 → 4096 → 4096 → 1000
+    widths = [w for w in VGG_CONVS[depth] if w != "M"]
+    convs = sum(cin * cout * 9 + cout + (2 * cout if bn else 0)
+                for cin, cout in zip([3, *widths], widths))
+    return convs + (25_088 * 4_096 + 4_096) + (4_096 * 4_096 + 4_096) + (4_096 * 1_000 + 1_000)
+
+
+RESNET_STAGES = {18: (False, [2, 2, 2, 2]), 34: (False, [3, 4, 6, 3]), 50: (True, [3, 4, 6, 3]),
+                 101: (True, [3, 4, 23, 3]), 152: (True, [3, 8, 36, 3])}
+
+
+def resnet_params(depth: int) -> int:
+    # stem 7·7·3·64 + BN 2·64; basic block (cin→p): 3×3 cin·p·9 + 3×3 p·p·9 + BN 2p + 2p;
+    # bottleneck: 1×1 cin·p + 3×3 9p² + 1×1 p·4p + BN 2(p + p + 4p); a stage's first block
+    # projects when the shape changes: 1×1 cin·out + BN 2·out; fc out·1000 + 1000
+    bottleneck, blocks = RESNET_STAGES[depth]
+    total, cin = 3 * 64 * 49 + 2 * 64, 64
+    for p, n in zip([64, 128, 256, 512], blocks):
+        out = 4 * p if bottleneck else p
+        for i in range(n):
+            if bottleneck:
+                total += cin * p + 9 * p * p + p * out + 2 * (p + p + out)
+            else:
+                total += cin * p * 9 + p * p * 9 + 2 * (p + p)
+            if i == 0 and cin != out or i == 0 and p != 64:  # channels or stride change
+                total += cin * out + 2 * out
+            cin = out
+    return total + cin * 1_000 + 1_000
+
+
+# torchvision's documented totals, which the closed forms above must equal
+TORCHVISION_PARAMS = {
+    "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg19": 143_667_240,
+    "vgg11_bn": 132_868_840, "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992,
+    "vgg19_bn": 143_678_248, "resnet18": 11_689_512, "resnet34": 21_797_672,
+    "resnet50": 25_557_032, "resnet101": 44_549_160, "resnet152": 60_192_808,
+}
+
 EXPECTED_PARAMS = {
     # seed 001's CF: three 5x5 convs, FC 1024->64, FC 64->10
     "cifar_cnn": (3 * 25 * 32 + 32) + (32 * 25 * 32 + 32) + (32 * 25 * 64 + 64)
@@ -115,20 +164,9 @@ EXPECTED_PARAMS = {
     # torchvision documents 27,161,264 for inception_v3 (its weights carry AuxLogits); our default
     # has no aux head: 27,161,264 - 3,326,696 = 23,834,568.
     "inception_v3": 27_161_264 - V3_AUX,
-    # torchvision-documented totals for VGG and ResNet.
-    "vgg11": 132_863_336,
-    "vgg13": 133_047_848,
-    "vgg16": 138_357_544,
-    "vgg19": 143_667_240,
-    "vgg11_bn": 132_868_840,
-    "vgg13_bn": 133_053_736,
-    "vgg16_bn": 138_365_992,
-    "vgg19_bn": 143_678_248,
-    "resnet18": 11_689_512,
-    "resnet34": 21_797_672,
-    "resnet50": 25_557_032,
-    "resnet101": 44_549_160,
-    "resnet152": 60_192_808,
+    # VGG and ResNet from their closed forms (below), each equal to torchvision's documented total
+    **{f"vgg{d}{bn}": vgg_params(d, bool(bn)) for d in (11, 13, 16, 19) for bn in ("", "_bn")},
+    **{f"resnet{d}": resnet_params(d) for d in (18, 34, 50, 101, 152)},
     # Blocks, on 256 input channels.
     "inception_naive": (256 * 128 + 256 * 192 * 9 + 256 * 96 * 25)  # weights 1,089,536
     + (128 + 192 + 96),  # biases 416 -> 1,089,952
@@ -140,6 +178,10 @@ EXPECTED_PARAMS = {
 
 
 # ---------------------------------------------------------------- registry-wide checks
+
+
+def test_closed_forms_equal_torchvision_totals():
+    assert {n: EXPECTED_PARAMS[n] for n in TORCHVISION_PARAMS} == TORCHVISION_PARAMS
 
 
 def test_every_registered_name_has_an_expected_total():

@@ -106,12 +106,46 @@ def model_info(name: str) -> ModelInfo:
     raise ArchscopeError(f"unknown model {name!r}; {suggestion}")
 
 
+def _check_option(name: str, key: str, value: Any, kind: str) -> None:
+    """One builder option against the builder's annotation (the zoo's are int, bool, float)."""
+    example = f"e.g. --kwargs {key}="
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ArchscopeError(f"{name} option {key} must be true or false, got {value!r}; "
+                                 f"{example}false")
+    elif kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ArchscopeError(f"{name} option {key} must be a whole number ≥ 1, got "
+                                 f"{value!r}; {example}10")
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not (0 <= value <= 1 if key.startswith("dropout") else value >= 0):
+            bound = "between 0 and 1" if key.startswith("dropout") else "≥ 0"
+            raise ArchscopeError(f"{name} option {key} must be a number {bound}, got {value!r}; "
+                                 f"{example}0.5")
+
+
 def build(name: str, **kwargs: Any):
-    """Build a registered network with the builder's keyword arguments (e.g. ``num_classes``)."""
+    """Build a registered network with the builder's keyword arguments (e.g. ``num_classes``).
+
+    Options are checked against the builder's signature first (names, and whole numbers ≥ 1,
+    booleans, dropout probabilities in [0, 1]), so a mistyped option is one sentence rather than
+    an error from deep inside torch.
+    """
+    import inspect
+
     info = model_info(name)
+    params = {k: p for k, p in inspect.signature(info.builder).parameters.items()
+              if p.kind is p.KEYWORD_ONLY}
+    for key, value in kwargs.items():
+        if key not in params:
+            options = ", ".join(params) or "none"
+            raise ArchscopeError(f"{name} has no option {key!r}; its options: {options}")
+        ann = params[key].annotation
+        _check_option(name, key, value, ann if isinstance(ann, str) else getattr(ann, "__name__", ""))
     try:
         return info.builder(**kwargs)
-    except TypeError as exc:
-        if "unexpected keyword argument" in str(exc):
-            raise ArchscopeError(f"{name} does not take that option: {exc}") from None
-        raise
+    except (TypeError, ValueError, RuntimeError) as exc:
+        text = " ".join(str(exc).split())
+        shown = ",".join(f"{k}={v}" for k, v in kwargs.items())
+        raise ArchscopeError(f"{name} cannot be built with {shown}: {text}") from None

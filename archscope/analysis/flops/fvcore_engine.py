@@ -11,7 +11,6 @@ from the trace's own graph values so that recording them adds nothing for fvcore
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from typing import Any, Callable
 
@@ -168,6 +167,29 @@ def traced_shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(int(d) for d in t.shape)
 
 
+def analysis(model: nn.Module, x: torch.Tensor, *, log_unsupported: bool = False):
+    """fvcore's ``FlopCountAnalysis`` of ``model(x)`` with archscope's handles and nothing else.
+
+    fvcore's own handles are removed (its defaults count some ops its own way) and its ignore
+    list emptied, so an op without an archscope handle is reported by ``unsupported_ops()``.
+    ``log_unsupported`` leaves fvcore's own warning for such ops on (the tests use it); archscope
+    itself reports them in the table's notes instead.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fvcore.nn import FlopCountAnalysis
+
+    a = FlopCountAnalysis(model, (x,))
+    a._op_handles = {}
+    a._ignored_ops = set()
+    a.set_op_handle(**handle_table())
+    a.unsupported_ops_warnings(log_unsupported).uncalled_modules_warnings(False)
+    a.tracer_warnings("none")
+    return a
+
+
 def count(
     model: nn.Module, x: torch.Tensor
 ) -> tuple[dict[str, Counter], Counter, dict[str, ModuleRun]]:
@@ -175,23 +197,13 @@ def count(
     run (calls, input and output shapes) from the same traced forward."""
     import warnings
 
-    with warnings.catch_warnings():  # fvcore's import scripts a helper: torch.jit's deprecation
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from fvcore.nn import FlopCountAnalysis
-
-    analysis = FlopCountAnalysis(model, (x,))
-    analysis._op_handles = {}  # fvcore's defaults count some ops its own way: use ours only
-    analysis._ignored_ops = set()  # and nothing dropped silently
-    analysis.set_op_handle(**handle_table())
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    analysis.tracer_warnings("none")
-    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    fca = analysis(model, x)
     recorder = RunRecorder(shape_of=traced_shape)
     # Eval mode: inference (aux heads skipped, dropout as in eval).
     with eval_mode(model), recorder.hooks(model), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit's own deprecation notice
-        cumulative = analysis.by_module_and_operator()
-    uncounted = Counter(analysis.unsupported_ops(""))
+        cumulative = fca.by_module_and_operator()
+    uncounted = Counter(fca.unsupported_ops(""))
     # fvcore adds each op to every ancestor; keep each module's own share.
     own = {path: Counter(c) for path, c in cumulative.items()}
     for path, c in cumulative.items():
