@@ -34,7 +34,10 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
     target = check_writable(path)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # permissions (as root, access() says yes), a read-only file system
+        raise _unwritten(target, exc) from exc
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(data)
@@ -46,9 +49,13 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
         except FileNotFoundError:
             pass
         if isinstance(exc, OSError):  # disk full, quota, a directory removed meanwhile
-            raise ArchscopeError(
-                f"could not write {str(target)!r}: {exc.strerror or exc}; nothing was written, "
-                "free space or choose another -o path"
-            ) from exc
+            raise _unwritten(target, exc) from exc
         raise
     return target
+
+
+def _unwritten(target: Path, exc: OSError) -> ArchscopeError:
+    return ArchscopeError(
+        f"could not write {str(target)!r}: {exc.strerror or exc}; nothing was written, "
+        "free space or choose another -o path"
+    )

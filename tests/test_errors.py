@@ -6,6 +6,9 @@ would work). ``--debug`` turns the same mistakes into a traceback.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import os
 from pathlib import Path
 
@@ -113,6 +116,23 @@ def test_output_in_unwritable_directory(runner, tmp_path):
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_output_directory_refused_by_permissions(runner, tmp_path, monkeypatch):
+    # CI runs as root, which may write anywhere: the permission answers are simulated here
+    import archscope.io as aio
+
+    monkeypatch.setattr(aio.os, "access", lambda path, mode: False)
+    assert "not writable" in user_error(runner, ["params", "lenet5", "-o", str(tmp_path / "a")])
+    monkeypatch.undo()
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(aio.tempfile, "mkstemp", refuse)
+    msg = user_error(runner, ["params", "lenet5", "-o", str(tmp_path / "b")])
+    assert "could not write" in msg and "Permission denied" in msg
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_is_a_directory(runner, tmp_path):
@@ -297,3 +317,21 @@ def test_report_with_bad_bench_file(runner, tmp_path, case):
     msg = user_error(runner, ["report", "lenet5", "--bench", str(bench), "-o", str(out)])
     assert needle in msg
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench.json"]  # no report written
+
+
+# --- click's own usage errors, through the console entry point ------------------------------
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["params", "lenet5", "-d", "abc"], "invalid value for '--depth'"),
+    (["params"], "missing argument 'model'"),
+    (["paramz", "lenet5"], "no such command 'paramz'"),
+    (["params", "lenet5", "--bogus"], "no such option: --bogus"),
+])
+def test_usage_errors_are_one_line(args, needle):
+    proc = subprocess.run([sys.executable, "-m", "archscope", *args], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("error: ") and needle in proc.stderr
+    assert "--help`)" in proc.stderr and proc.stdout == ""

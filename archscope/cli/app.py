@@ -88,10 +88,38 @@ def command(*args: Any, **kwargs: Any) -> Callable:
     return deco
 
 
-def main() -> None:
-    """Console-script entry point."""
+def _click_errors() -> tuple[type, tuple]:
+    """Click's exception base and the no-arguments-means-help error (Typer vendors click)."""
     try:
-        app()
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+        return ClickException, (NoArgsIsHelpError,)
+    except ImportError:  # a Typer that uses click itself
+        from click.exceptions import ClickException
+
+        return ClickException, ()
+
+
+def main() -> None:
+    """Console-script entry point.
+
+    Click's own usage errors (a missing argument, an option that is not a number) become one
+    line, like archscope's: ``error: … (see `archscope params --help`)``, exit code 2.
+    """
+    from typer.main import get_command
+
+    click_error, show_help = _click_errors()
+    try:
+        rv = get_command(app).main(prog_name="archscope", standalone_mode=False)
     except KeyboardInterrupt:  # outside a command (e.g. during import)
         sys.stderr.write("error: interrupted\n")
         sys.exit(130)
+    except click_error as exc:
+        if isinstance(exc, show_help) or debugging():
+            exc.show()
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        sys.stderr.write(f"error: {message[:1].lower()}{message[1:]}{hint}\n")
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
