@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -49,6 +50,60 @@ def test_pool_rule_equals_torchs_meta_kernel(k, stride, pad, ceil, size, kind):
         ours = RULES["avg_pool2d"](args, {})
         theirs = torch.ops.aten.avg_pool2d(*args)
     assert ours.shape == theirs.shape
+
+
+def _agrees_with_cpu(rule_call, cpu_call):
+    """The rule raises exactly when torch's CPU kernel does, else gives its output shape."""
+    try:
+        want = cpu_call()
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            rule_call()
+        return
+    got = rule_call()
+    got, want = (got[0], want[0]) if isinstance(got, tuple) else (got, want)
+    assert tuple(got.shape) == tuple(want.shape)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3))
+def test_addmm_rule_rejects_what_torch_rejects(m, k1, k2, n):
+    # a Linear fed the wrong number of features (LeNet-5 on 64×64) must fail, not pass
+    _agrees_with_cpu(lambda: RULES["addmm"]((_meta(n), _meta(m, k1), _meta(k2, n)), {}),
+                     lambda: torch.addmm(torch.zeros(n), torch.zeros(m, k1), torch.zeros(k2, n)))
+
+
+_small_shape = st.lists(st.integers(1, 3), min_size=1, max_size=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_small_shape, _small_shape)
+def test_in_place_add_rule_rejects_what_torch_rejects(a, b):
+    # a residual `out += identity` whose shapes differ
+    _agrees_with_cpu(lambda: RULES["add_"]((_meta(*a), _meta(*b)), {}),
+                     lambda: torch.zeros(a).add_(torch.zeros(b)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=3, max_size=3),
+       st.lists(st.integers(1, 3), min_size=3, max_size=3), st.integers(0, 2))
+def test_cat_rule_rejects_what_torch_rejects(a, b, dim):
+    # inception branches whose maps differ in size cannot be concatenated
+    _agrees_with_cpu(lambda: RULES["cat"](([_meta(*a), _meta(*b)], dim), {}),
+                     lambda: torch.cat([torch.zeros(a), torch.zeros(b)], dim))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4))
+def test_batch_norm_under_the_shape_mode_rejects_what_torch_rejects(c, c_bn):
+    from archscope.analysis.flops.meta_shapes import MetaShapeMode
+
+    def on(dev):
+        bn = torch.nn.BatchNorm2d(c_bn, device=dev).eval()
+        with (MetaShapeMode() if dev == "meta" else contextlib.nullcontext()):
+            return bn(torch.zeros(2, c, 3, 3, device=dev))
+
+    _agrees_with_cpu(lambda: on("meta"), lambda: on("cpu"))
 
 
 def test_elementwise_cat_mean_addmm_rules():

@@ -49,6 +49,8 @@ CASES = [
     (["lenet5", "-i", "32"], ["one dimension", "channels×height×width"]),
     # LeNet-5's first conv takes 1 channel: the layer that failed and the expected shape
     (["lenet5", "-i", "3x224x224"], ["layer features.c1 (Conv2d)", "expects 1x1x32x32"]),
+    # LeNet-5 on 64×64: C5 leaves 16·... → 120×9×9 = 9,720 features where F6 takes 120
+    (["lenet5", "-i", "1x64x64"], ["layer classifier.f6 (Linear)", "1x9720 and 120x84"]),
     # AlexNet on 32×32: conv1 ⌊(32-11)/4⌋+1 = 6, pool ⌊(6-3)/2⌋+1 = 2, conv2 (pad 2) 2,
     # then the second 3×3 pool (features.7): ⌊(2-3)/2⌋+1 = 0 < 1
     (["alexnet", "-i", "3x32x32"], ["layer features.7 (MaxPool2d)", "too small", "3x227x227"]),

@@ -63,9 +63,18 @@ def elementwise(n_inputs: int, float_result: bool = False) -> Rule:
 
 
 def in_place(args, kwargs):
-    """An in-place op returns its (mutated) first argument; on meta there is nothing to mutate."""
+    """An in-place op returns its (mutated) first argument; on meta there is nothing to mutate.
+
+    The other operand must broadcast *to* the first one's shape, as torch demands (a residual
+    ``out += identity`` whose shapes differ fails here, as it would for real).
+    """
     if not isinstance(args[0], torch.Tensor) or not _all_meta(args):
         return NotImplemented
+    shape = tuple(args[0].shape)
+    for other in args[1:2]:
+        if isinstance(other, torch.Tensor) and _broadcast(shape, tuple(other.shape)) != shape:
+            raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast "
+                               f"shape of the operand {list(other.shape)}")
     return args[0]
 
 
@@ -84,6 +93,11 @@ def cat(args, kwargs):
         return NotImplemented
     dim = dim % tensors[0].dim()
     shape = list(tensors[0].shape)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.dim() != len(shape) or any(a != b for d, (a, b) in enumerate(zip(shape, t.shape))
+                                        if d != dim):
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}: tensor 0 "
+                               f"is {list(shape)}, tensor {i} is {list(t.shape)}")
     shape[dim] = sum(t.shape[dim] for t in tensors)
     dtype = tensors[0].dtype
     for t in tensors[1:]:
@@ -97,6 +111,10 @@ def batch_norm_eval(args, kwargs):
     if not _all_meta(args):
         return NotImplemented
     c = x.shape[1] if x.dim() > 1 else 0
+    for name, t in zip(("weight", "bias", "running_mean", "running_var"), args[1:5]):
+        if isinstance(t, torch.Tensor) and t.numel() != c:
+            raise RuntimeError(f"batch norm expects {t.numel()} channels ({name} has "
+                               f"{t.numel()} elements), got input with {c} (shape {list(x.shape)})")
     return _empty(tuple(x.shape), x.dtype), _empty((c,), x.dtype), _empty((c,), x.dtype)
 
 
@@ -111,6 +129,9 @@ def addmm(args, kwargs):
     bias, m1, m2 = args[:3]
     if "out" in kwargs or not _all_meta(args) or m1.dim() != 2 or m2.dim() != 2:
         return NotImplemented
+    if m1.shape[1] != m2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m1.shape[0]}x"
+                           f"{m1.shape[1]} and {m2.shape[0]}x{m2.shape[1]})")
     shape = (m1.shape[0], m2.shape[1])
     _broadcast(tuple(bias.shape), shape)  # raises as torch would on a mismatched bias
     return _empty(shape, torch.promote_types(torch.promote_types(bias.dtype, m1.dtype), m2.dtype))
