@@ -12,6 +12,7 @@ import re
 from .errors import ArchscopeError
 
 _SPLIT = re.compile(r"\s*[x×,*]\s*|\s+")
+MAX_DIM = 2**31 - 1  # torch's sizes are 64-bit, but no real input dimension comes near this
 
 
 def parse_input_size(text: str) -> tuple[tuple[int, ...], int | None]:
@@ -21,10 +22,15 @@ def parse_input_size(text: str) -> tuple[tuple[int, ...], int | None]:
     ``batch`` is the leading dimension when four (or more) numbers were given, else ``None``.
     """
     raw = text.strip().lower()
-    parts = [p for p in _SPLIT.split(raw) if p != ""]
-    if not parts:
+    if not raw:
         raise ArchscopeError(
             f"input size {text!r} is empty; give channels×height×width such as 3x224x224"
+        )
+    parts = _SPLIT.split(raw)
+    if "" in parts:  # "3x32x32x", "3xx32": a separator with no number beside it
+        raise ArchscopeError(
+            f"input size {text!r} has an empty dimension; give channels×height×width such as "
+            "3x224x224"
         )
     try:
         dims = [int(p) for p in parts]
@@ -33,6 +39,12 @@ def parse_input_size(text: str) -> tuple[tuple[int, ...], int | None]:
             f"input size {text!r} is not a list of whole numbers; "
             "give channels×height×width such as 3x224x224 or N,C,H,W such as 1,3,224,224"
         ) from None
+    huge = [d for d in dims if d > MAX_DIM]
+    if huge:
+        raise ArchscopeError(
+            f"input size {text!r} has a dimension of {huge[0]:,}; each must be at most "
+            f"{MAX_DIM:,}, e.g. 3x224x224"
+        )
     bad = [d for d in dims if d <= 0]
     if bad:
         raise ArchscopeError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import inspect
 import importlib.util
 import os
 import sys
@@ -109,6 +110,15 @@ def _torchvision(spec: str, name: str, kwargs: dict) -> BuiltSpec:
         more = f"did you mean {', '.join(hint)}?" if hint else "see torchvision.models.list_models()"
         raise ArchscopeError(f"torchvision {getattr(tv, '__version__', '')} has no model {name!r}; {more}")
     kwargs.setdefault("weights", None)  # never download weights
+    # Detection and segmentation builders default to ImageNet backbone weights: none either.
+    builder = (models.get_model_builder(name) if hasattr(models, "get_model_builder")
+               else getattr(models, name, None))
+    try:
+        takes_backbone = "weights_backbone" in inspect.signature(builder).parameters
+    except (TypeError, ValueError):  # no signature to read
+        takes_backbone = False
+    if takes_backbone:
+        kwargs.setdefault("weights_backbone", None)
     if hasattr(models, "get_model"):
         model = _call(spec, models.get_model, kwargs, name)
     else:
@@ -285,7 +295,8 @@ def _check_module(spec: str, obj: Any):
 
     if not isinstance(obj, nn.Module):
         raise ArchscopeError(
-            f"model spec {spec!r} returned a {type(obj).__name__}, not a torch.nn.Module; "
+            f"model spec {spec!r} returned a value of type {type(obj).__name__}, not a "
+            "torch.nn.Module; "
             "return the network, or (network, input_size) such as (net, (3, 224, 224))"
         )
     return obj

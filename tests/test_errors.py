@@ -47,6 +47,9 @@ CASES = [
     (["lenet5", "-i", "1x-32x32"], ["zero or negative"]),
     (["lenet5", "-i", ""], ["empty"]),
     (["lenet5", "-i", "32"], ["one dimension", "channels×height×width"]),
+    (["lenet5", "-i", "1x32x32x"], ["empty dimension"]),  # a trailing separator
+    (["lenet5", "-i", "1xx32"], ["empty dimension"]),
+    (["lenet5", "-i", "1x99999999999999999999x32"], ["at most 2,147,483,647"]),
     # LeNet-5's first conv takes 1 channel: the layer that failed and the expected shape
     (["lenet5", "-i", "3x224x224"], ["layer features.c1 (Conv2d)", "expects 1x1x32x32"]),
     # LeNet-5 on 64×64: C5 leaves 16·... → 120×9×9 = 9,720 features where F6 takes 120

@@ -1,4 +1,4 @@
-"""The README's example outputs are what the tool prints today."""
+"""The example outputs in README.md and docs/ are what the tool prints today."""
 
 from __future__ import annotations
 

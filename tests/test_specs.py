@@ -142,14 +142,24 @@ def _fake_torchvision(monkeypatch, calls):
     models = types.ModuleType("torchvision.models")
 
     def list_models(module=None):
-        return ["resnet50", "inception_v3"]
+        names = ["resnet50", "inception_v3", "fasterrcnn_resnet50_fpn"]
+        return names[:2] if module is models else names  # detection lives in a submodule
+
+    def classifier(*, weights=None, progress=True, **kwargs):
+        return nn.Sequential(nn.Conv2d(3, kwargs.get("width", 8), 3), nn.AdaptiveAvgPool2d(1))
+
+    def detector(*, weights=None, progress=True, weights_backbone="IMAGENET1K_V1", **kwargs):
+        return nn.Sequential(nn.Conv2d(3, 2, 3))
+
+    def get_model_builder(name):
+        return detector if name.startswith("fasterrcnn") else classifier
 
     def get_model(name, **kwargs):
         calls.append((name, kwargs))
-        width = kwargs.get("width", 8)
-        return nn.Sequential(nn.Conv2d(3, width, 3), nn.AdaptiveAvgPool2d(1))
+        return get_model_builder(name)(**kwargs)
 
     models.list_models, models.get_model = list_models, get_model
+    models.get_model_builder = get_model_builder
     tv.models = models
     monkeypatch.setitem(sys.modules, "torchvision", tv)
     monkeypatch.setitem(sys.modules, "torchvision.models", models)
@@ -163,6 +173,14 @@ def test_torchvision_success_path_with_fake_package(runner, monkeypatch):
     assert obj["input_size"] == [1, 3, 224, 224]
     assert obj["total"]["params"] == 4 * 3 * 9 + 4  # conv 3→4 3x3 + bias
     assert load_target("torchvision:inception_v3").sample_shape == (3, 299, 299)
+
+
+def test_torchvision_detection_backbone_weights_are_not_downloaded(monkeypatch):
+    calls = []
+    _fake_torchvision(monkeypatch, calls)
+    t = load_target("torchvision:fasterrcnn_resnet50_fpn")
+    assert calls == [("fasterrcnn_resnet50_fpn", {"weights": None, "weights_backbone": None})]
+    assert t.sample_shape is None  # not a classifier: --input-size is needed
 
 
 def test_torchvision_unknown_name_suggests(runner, monkeypatch):
@@ -197,7 +215,7 @@ def test_timm_success_path_with_fake_package(runner, monkeypatch):
 BAD_FILES = {
     "raises": ("def build():\n    raise ValueError('width must be even')\n",
                ["raised ValueError", "width must be even", "line 2"]),
-    "not_module": ("def build():\n    return {'a': 1}\n", ["returned a dict", "not a torch.nn.Module"]),
+    "not_module": ("def build():\n    return {'a': 1}\n", ["returned a value of type dict", "not a torch.nn.Module"]),
     "import_error": ("import not_a_real_package_xyz\ndef build():\n    pass\n",
                      ["failed", "ModuleNotFoundError", "not_a_real_package_xyz", "line 1"]),
     "syntax_error": ("def build(:\n    pass\n", ["SyntaxError", "line 1"]),

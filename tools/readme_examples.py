@@ -1,4 +1,4 @@
-"""Refresh (or check) the example outputs in README.md.
+"""Refresh (or check) the example outputs in README.md and docs/*.md.
 
 Each example is a block
 
@@ -52,16 +52,25 @@ def refresh(text: str) -> str:
     return BLOCK.sub(sub, text)
 
 
+def documents() -> list[Path]:
+    """README.md and every page under docs/ (the own-model guide shows real output too)."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def main() -> int:
-    readme = ROOT / "README.md"
-    old = readme.read_text(encoding="utf-8")
-    new = refresh(old)
-    if "--check" in sys.argv:
-        if new != old:
-            print("README.md examples are stale: run python tools/readme_examples.py")
-            return 1
-        return 0
-    readme.write_text(new, encoding="utf-8")
+    stale = []
+    for doc in documents():
+        old = doc.read_text(encoding="utf-8")
+        new = refresh(old)
+        if new == old:
+            continue
+        if "--check" in sys.argv:
+            stale.append(str(doc.relative_to(ROOT)))
+        else:
+            doc.write_text(new, encoding="utf-8")
+    if stale:
+        print(f"examples are stale in {', '.join(stale)}: run python tools/readme_examples.py")
+        return 1
     return 0
 
 
