@@ -61,6 +61,7 @@ def parse_dtype(name: Any):
         hint = closest(key, sorted(set(DTYPES)))
         more = f" (did you mean {', '.join(hint)}?)" if hint else ""
         raise ArchscopeError(
-            f"unknown dtype {str(name)!r}{more}; use float32, float16, bfloat16 or float64"
+            f"unknown dtype {str(name)!r}{more}; use fp32, fp16, bf16 or fp64 (also float32, "
+            "float16, bfloat16, float64)"
         )
     return getattr(torch, DTYPES[key])

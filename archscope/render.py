@@ -270,16 +270,33 @@ def _breakdown_notes(table) -> list[str]:
         tot = table.total.get(col) or {}
         if tot:
             parts = "; ".join(f"{k} {v:,}" for k, v in tot.items())
-            lines.append(f"{col.replace('_', ' ')} in total: {parts}")
+            lines.append(f"{col.replace('_', ' ')} in total: {parts} (each row's breakdown: "
+                         "-f csv or -f json)")
     return lines
 
 
+def tree_view(cols: Columns, model: str, indent: str = "  ") -> Columns:
+    """A module tree for reading: each path as its last name indented by its ``depth``
+    (the root as the model's name), and no depth column."""
+    names = [model if path == "(model)" else indent * depth + path.rpartition(".")[2]
+             for path, depth in zip(cols["layer"], cols["depth"])]
+    return {"layer": names, **{c: v for c, v in cols.items() if c not in ("layer", "depth")}}
+
+
 def render_layer_table(table, fmt: Format | str) -> str:
-    """Render a LayerTable in the given format."""
+    """Render a LayerTable in the given format.
+
+    A table whose ``meta`` says ``tree`` (``summary``) keeps full paths and depths in CSV and
+    JSON, and shows indented names in text and Markdown (indented with no-break spaces there,
+    which Markdown keeps).
+    """
     fmt = Format(fmt)
     if fmt is Format.json:
         return to_json(layer_table_json(table))
-    rows, total = _flatten(table.columns, table.total, expand=fmt is Format.csv)
+    cols = table.columns
+    if table.meta.get("tree") and fmt is not Format.csv:
+        cols = tree_view(cols, table.model, "\u00a0\u00a0" if fmt is Format.markdown else "  ")
+    rows, total = _flatten(cols, table.total, expand=fmt is Format.csv)
     if fmt is Format.csv:
         return to_csv(rows, notes=table.notes, total=total)
     kw = dict(title=layer_table_title(table), notes=table.notes + _breakdown_notes(table),

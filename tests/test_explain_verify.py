@@ -45,10 +45,16 @@ def test_gap_and_residual_figures():
     assert df.params[0] == 1024 * 1000 + 1000
     assert df.params[2] == (50_176 * 4096 + 4096) + (4096 * 4096 + 4096) + (4096 * 1000 + 1000)
     df = explain("residual").rows
-    # basic: 2 × (3·3·256·256) conv weights + 2 BN (2·256) = 1,180,672
-    assert df.params[0] == 2 * 9 * 256 * 256 + 2 * 2 * 256
-    # bottleneck: 256·64 + 9·64·64 + 64·256 conv weights + BN 2·(64+64+256) = 70,400
+    # the paper's Fig. 5 pair on 56×56 (3,136 positions): basic block at 64 channels, two 3×3
+    # convs 2 · 9·64·64 = 73,728 weights + 2 BN (2·64) = 73,984; MACs 3,136 · 73,728
+    assert df.params[0] == 2 * 9 * 64 * 64 + 2 * 2 * 64
+    assert df.macs[0] == 56 * 56 * 2 * 9 * 64 * 64  # 231,211,008
+    # bottleneck: 256·64 + 9·64·64 + 64·256 conv weights + BN 2·(64+64+256) = 70,400;
+    # MACs 3,136 · 69,632 = 218,365,952
     assert df.params[1] == 256 * 64 + 9 * 64 * 64 + 64 * 256 + 2 * (64 + 64 + 256)
+    assert df.macs[1] == 56 * 56 * (256 * 64 + 9 * 64 * 64 + 64 * 256)
+    # a basic block at 256: 2 × (3·3·256·256) conv weights + 2 BN (2·256) = 1,180,672
+    assert df.params[2] == 2 * 9 * 256 * 256 + 2 * 2 * 256
 
 
 def test_every_topic_renders(runner):

@@ -191,3 +191,18 @@ def test_summary_totals_and_memory(runner):
     # leaf outputs of LeNet-5 at batch 1: c1/tanh/s2 ... (hand: 4704*2 + 1176 + 1600*2 + 400 +
     # 120*3 (c5, tanh, flatten) + 84*2 + 10) elements, 4 bytes each
     assert obj["total"]["activation_bytes"] == 4 * (4704 * 2 + 1176 + 1600 * 2 + 400 + 120 * 3 + 84 * 2 + 10)
+
+
+def test_summary_keeps_paths_for_machines_and_a_tree_for_readers(runner):
+    rows = json.loads(runner.invoke(app, ["summary", "googlenet", "-d", "2", "-f", "json"]).stdout)
+    by = {r["layer"]: r for r in rows["rows"]}
+    # GoogLeNet has a `conv` in every BasicConv2d: full paths tell them apart
+    assert by["inception3a.branch1"]["depth"] == 2 and by["(model)"]["depth"] == 0
+    # inception 3a's subtree: 163,328 weights + 368 biases; its MACs 163,328 · 28·28
+    assert by["inception3a"]["params"] == 163_696 and by["inception3a"]["macs"] == 163_328 * 784
+    assert rows["total"]["not_run_modules"] == ["aux1", "aux2"]
+    text = runner.invoke(app, ["summary", "googlenet", "-d", "2"]).stdout
+    assert "\n  inception3a " in text and "\n    branch1 " in text  # indented by depth
+    assert "aux1, aux2 did not run" in text and "MACs = multiply-accumulates" in text
+    md = runner.invoke(app, ["summary", "lenet5", "-f", "markdown"]).stdout
+    assert "| \u00a0\u00a0features |" in md  # Markdown keeps no-break spaces

@@ -166,18 +166,26 @@ def gap() -> Explanation:
 def residual() -> Explanation:
     from ..zoo import build
 
-    basic = Design("basic block (3×3 256, 3×3 256)", build("basic_block"), (256, 56, 56))
-    neck = Design("bottleneck block (1×1 64, 3×3 64, 1×1 256)", build("bottleneck_block"),
-                  (256, 56, 56))
-    df = _table([basic, neck])
+    basic64 = Design("basic block, ResNet-34 (3×3 64, 3×3 64)",
+                     build("basic_block", in_channels=64, planes=64), (64, 56, 56))
+    neck = Design("bottleneck block, ResNet-50 (1×1 64, 3×3 64, 1×1 256)",
+                  build("bottleneck_block"), (256, 56, 56))
+    basic256 = Design("basic block at 256 (3×3 256, 3×3 256)", build("basic_block"),
+                      (256, 56, 56))
+    df = _table([basic64, neck, basic256])
+    p, m = [int(v) for v in df.params], [int(v) for v in df.macs]
     text = (
-        f"At 256 channels on a 56×56 map a basic residual block (two 3×3 convolutions) holds "
-        f"{int(df.params[0]):,} parameters and costs {int(df.macs[0]):,} MACs; the bottleneck "
-        f"block (1×1 down to 64, 3×3, 1×1 back up to 256) holds {int(df.params[1]):,} and costs "
-        f"{int(df.macs[1]):,} — {int(df.macs[0]) / int(df.macs[1]):.0f}× cheaper, which is how "
-        "ResNet-50/101/152 go deeper than ResNet-34 for a similar cost."
+        f"He et al.'s Fig. 5, on a 56×56 map: a ResNet-34 basic block (two 3×3 convolutions at "
+        f"64 channels) holds {p[0]:,} parameters and costs {m[0]:,} MACs; a ResNet-50 bottleneck "
+        f"(1×1 down to 64, 3×3, 1×1 back up to 256) holds {p[1]:,} and costs {m[1]:,} — about "
+        f"the same — while carrying a 256-channel signal, four times wider. A basic block at "
+        f"256 channels would cost {m[2]:,} MACs, {m[2] / m[1]:.0f}× the bottleneck: the 1×1 "
+        "convolutions are what let ResNet-50/101/152 go deeper and wider than ResNet-34 for a "
+        "similar cost per block. Batch-norm γ and β are in the parameters; MACs count the "
+        "convolutions."
     )
-    return Explanation("residual", "Basic vs bottleneck residual block", df, text)
+    return Explanation("residual", "Basic vs bottleneck residual block (He et al. 2016, Fig. 5)",
+                       df, text)
 
 
 TOPICS: dict[str, tuple[str, Callable[[], Explanation]]] = {
@@ -186,7 +194,8 @@ TOPICS: dict[str, tuple[str, Callable[[], Explanation]]] = {
     "vgg": ("one 5×5 vs two stacked 3×3 convolutions at 256 channels", vgg),
     "1x1": ("1×1 convolutions: a bottleneck before 3×3, and RGB→gray mixing", one_by_one),
     "gap": ("global average pooling head vs an FC head on 1024×7×7", gap),
-    "residual": ("basic vs bottleneck residual block at 256 channels", residual),
+    "residual": ("basic (64) vs bottleneck (256) residual block, as in the paper's Fig. 5",
+                 residual),
 }
 
 

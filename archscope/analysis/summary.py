@@ -1,6 +1,7 @@
 """``summary``: the module tree with output shapes, params and MACs, plus memory.
 
 Each tree row aggregates its whole subtree (a block's params and MACs include its children's).
+Rows carry the full module path and its depth; text and Markdown indent each name by its depth.
 Memory: parameter bytes = params × dtype size; activation bytes = the sum of every leaf
 module's output elements × dtype size for one forward at the chosen batch — what a forward
 writes if nothing is freed or fused, an upper bound on what inference keeps alive.
@@ -14,8 +15,8 @@ from typing import Any
 import torch
 
 from .flops import costs
-from .flops.table import measure, _dtype
-from .params import depth_of, own_params
+from .flops.table import FLOP_NOTES, measure, _dtype
+from .params import depth_of, not_run_params, own_params
 from .records import LayerTable
 from .trace import ran_leaves
 
@@ -54,14 +55,14 @@ def summary_report(
     for path, c in own.items():
         for p in _self_and_ancestors(path):
             sub_counts.setdefault(p, Counter()).update(c)
-    columns: dict[str, list] = {k: [] for k in
-                                ("layer", "type", "output_shape", "params", "macs", "flops")}
+    columns: dict[str, list] = {k: [] for k in ("layer", "depth", "type", "output_shape",
+                                                "params", "macs", "flops")}
     for path, module in model.named_modules():
         if path not in runs or (depth is not None and depth_of(path) > depth):
             continue
         run, counts = runs[path], sub_counts.get(path, Counter())
-        columns["layer"].append(("  " * depth_of(path)) +
-                                (path.rpartition(".")[2] if path else target.name))
+        columns["layer"].append(path or "(model)")
+        columns["depth"].append(depth_of(path))
         columns["type"].append(type(module).__name__)
         columns["output_shape"].append(
             "x".join(map(str, run.output_shape)) if run.output_shape else "")
@@ -83,11 +84,20 @@ def summary_report(
     }
     mib = 1024 * 1024
     notes = [
-        "each row totals its whole subtree; MACs exclude biases; FLOPs = 2 × MACs + other FLOPs",
+        *FLOP_NOTES[:3],
+        "each row totals its whole subtree (the model's row: the whole network)",
         f"memory at {str(dt).removeprefix('torch.')} ({elem} bytes): parameters "
         f"{total['param_bytes']:,} B ({total['param_bytes'] / mib:.1f} MiB); activations "
         f"{act:,} B ({act / mib:.1f} MiB) = every leaf output of one forward at batch {shape[0]}; "
         f"input {total['input_bytes']:,} B",
     ]
+    skipped, tops = not_run_params(model, runs)
+    if skipped:
+        notes.append(f"{', '.join(tops)} did not run in eval mode (training only): "
+                     f"{skipped:,} parameters not counted")
+        total["not_run_params"] = skipped
+        total["not_run_modules"] = tops
+    # tree: text and Markdown show each row as its name indented by depth (render.tree_view)
     return LayerTable("summary", target.name, shape, columns, total, notes,
-                      {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth})
+                      {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth,
+                       "tree": True})

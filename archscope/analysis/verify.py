@@ -122,6 +122,10 @@ def verify_googlenet(engine: str = "fvcore") -> Verification:
         "params_weights: weights only (Table 1 counts no biases); paper K = 1024, M = 10^6",
         "ops: MACs (multiply-adds) of the convolutions and the linear layer, at 224×224",
         "table1_widths_match: archscope's network equals the closed form of the row's widths",
+        "a printed figure agrees when within 2% or equal at the precision printed (the linear "
+        "row's '1M' ops is 1,024,000 MACs: +2.4%, but 1M to one digit)",
+        "flag: the printed figures disagree with the row's own channel widths, which archscope "
+        "equals exactly — the paper's erratum, with the likely reason read from its figures",
         f"whole network: {total_macs:,} MACs vs the paper's 'about 1.5 billion' "
         f"({_rel(total_macs, PAPER_TOTAL_OPS):+.1%})",
     ]

@@ -20,10 +20,11 @@ EngineOpt = Annotated[
                  "counts on every zoo model."),
 ]
 DtypeOpt = Annotated[
-    str, typer.Option("--dtype", help="Element type for bytes: fp32, fp16, bf16 (intensity, memory).")
+    str, typer.Option("--dtype", help="Element type for bytes (intensity, memory): fp32, fp16, "
+                      "bf16 or fp64.")
 ]
 UnitOpt = Annotated[
-    str, typer.Option("--unit", "-u", help="macs or flops: which share column is shown.")
+    str, typer.Option("--unit", "-u", help="macs (each layer's mac_share) or flops (flop_share beside it).")
 ]
 
 CONVENTIONS = (

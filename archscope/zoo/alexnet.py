@@ -8,6 +8,10 @@ Deviations from the paper:
 * Input 227x227, not the paper's stated 224: with an 11x11 stride-4 unpadded conv only 227 gives
   the paper's 55x55 maps.
 * Order ReLU -> LRN -> max pool as the paper's Section 3.5 says (seed 001 pools before the LRN).
+* LRN constants as printed (k 2, n 5, alpha 1e-4, beta 0.75), passed to PyTorch's
+  ``LocalResponseNorm``, which divides alpha by n (Caffe's convention): in the paper's formula
+  ``b = a / (k + alpha * sum a^2)^beta`` this is alpha = 2e-5. Kept as the Caffe reference model
+  has it; the counts do not depend on alpha.
 """
 
 from __future__ import annotations
