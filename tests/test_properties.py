@@ -8,11 +8,17 @@ dilation d on an N×Cin×H×W input:
     MACs   = N · Cout · Hout · Wout · (Cin/g) · kh · kw          (bias adds excluded)
 
 Linear(in, out) on N×…×in:  params = out·in + out·[bias];  MACs = (N·…) · in · out.
-Pooling has no parameters and no MACs; its output follows the same Hout formula (adaptive
-pooling: the requested size). The two counting engines (meta and fvcore) must agree on MACs.
+Either one's bias adds: one per output element when it has a bias (other FLOPs, ``bias``).
+Pooling has no parameters and no MACs; its output follows the same Hout formula (ceil mode:
+⌈…⌉ instead of ⌊…⌋, the last window starting inside the input; adaptive pooling: the
+requested size). Its other FLOPs, ``pool``, per output element: max k·k − 1, average k·k;
+adaptive windows [⌊i·in/out⌋, ⌈(i+1)·in/out⌉) summed exactly (max: window − 1 each).
+The two counting engines (meta and fvcore) must agree on MACs and on every other category.
 """
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
@@ -94,27 +100,50 @@ def test_linear_params_and_shape(case):
     assert report.total["output_shape"] == fmt((*shape[:-1], lin.out_features))
 
 
+def out_len_ceil(size: int, k: int, s: int, p: int, d: int = 1) -> int:
+    out = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+    return out - 1 if (out - 1) * s >= size + p else out  # the last window starts inside
+
+
+def windows(n_in: int, n_out: int) -> list[int]:
+    return [-(-(i + 1) * n_in // n_out) - (i * n_in // n_out) for i in range(n_out)]
+
+
 @st.composite
 def pool_cases(draw):
-    kind = draw(st.sampled_from(["max", "avg", "adaptive"]))
+    """(layer, input shape, output shape, pool FLOPs) with the FLOPs in closed form."""
+    kind = draw(st.sampled_from(["max", "avg", "adaptive_avg", "adaptive_max"]))
     c, n = draw(st.integers(1, 4)), draw(st.integers(1, 2))
-    if kind == "adaptive":
+    if kind.startswith("adaptive"):
         oh, ow = draw(st.integers(1, 6)), draw(st.integers(1, 6))
         h, w = draw(st.integers(1, 20)), draw(st.integers(1, 20))
-        return nn.AdaptiveAvgPool2d((oh, ow)), (n, c, h, w), (n, c, oh, ow)
+        wh, ww = windows(h, oh), windows(w, ow)
+        if kind == "adaptive_avg":  # every window element added (or divided) once
+            layer, flops = nn.AdaptiveAvgPool2d((oh, ow)), n * c * sum(wh) * sum(ww)
+        else:  # a·b − 1 comparisons for an a×b window
+            layer = nn.AdaptiveMaxPool2d((oh, ow))
+            flops = n * c * sum(a * b - 1 for a in wh for b in ww)
+        return layer, (n, c, h, w), (n, c, oh, ow), flops
     k, s = draw(st.integers(1, 4)), draw(st.integers(1, 3))
     p = draw(st.integers(0, k // 2))  # torch: padding at most half the kernel
     d = draw(st.integers(1, 2)) if kind == "max" else 1
+    ceil = draw(st.booleans())
     h = draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 20))
     w = draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 20))
-    layer = (nn.MaxPool2d(k, s, p, dilation=d) if kind == "max" else nn.AvgPool2d(k, s, p))
-    return layer, (n, c, h, w), (n, c, out_len(h, k, s, p, d), out_len(w, k, s, p, d))
+    length = out_len_ceil if ceil else out_len
+    out = (n, c, length(h, k, s, p, d), length(w, k, s, p, d))
+    if kind == "max":
+        layer, per_output = nn.MaxPool2d(k, s, p, dilation=d, ceil_mode=ceil), k * k - 1
+    else:
+        layer, per_output = nn.AvgPool2d(k, s, p, ceil_mode=ceil), k * k
+    return layer, (n, c, h, w), out, per_output * out[0] * out[1] * out[2] * out[3]
 
 
 @SETTINGS
 @given(pool_cases())
 def test_pooling_has_no_params_and_known_shape(case):
-    layer, shape, out_shape = case
+    layer, shape, out_shape, _ = case
+    assert tuple(layer(torch.zeros(shape)).shape) == out_shape  # the formulas are torch's
     report = param_report(layer, shape[1:], batch_size=shape[0])
     assert report.total["params"] == 0
     assert report.total["output_shape"] == fmt(out_shape)
@@ -137,45 +166,45 @@ def test_conv_then_linear_params_add_up(case, classes):
 # --- MACs: both counting engines against the formulas ---------------------------------------
 
 
-def _macs(layer, shape, engine):
+def _both(layer, shape):
     from archscope.analysis.flops import flop_report
 
-    table = flop_report(layer, shape[1:], batch_size=shape[0], engine=engine)
-    return int(table.total["macs"])
+    return [flop_report(layer, shape[1:], batch_size=shape[0], engine=e).total
+            for e in ("meta", "fvcore")]
 
 
 @SETTINGS
 @given(conv_cases())
-def test_conv2d_macs_both_engines(case):
+def test_conv2d_macs_and_bias_adds_both_engines(case):
     conv, shape = case
-    _, _, _, macs = conv_figures(conv, shape)
-    assert _macs(conv, shape, "meta") == macs
-    assert _macs(conv, shape, "fvcore") == macs
+    out_shape, _, biases, macs = conv_figures(conv, shape)
+    bias_adds = math.prod(out_shape) if biases else 0  # one add per output element
+    for total in _both(conv, shape):
+        assert total["macs"] == macs
+        assert total["other_flops"] == ({"bias": bias_adds} if bias_adds else {})
+        assert total["flops"] == 2 * macs + bias_adds
 
 
 @SETTINGS
 @given(linear_cases())
-def test_linear_macs_both_engines(case):
+def test_linear_macs_and_bias_adds_both_engines(case):
     lin, shape = case
-    rows = 1
-    for d in shape[:-1]:
-        rows *= d
+    rows = math.prod(shape[:-1])
     macs = rows * lin.in_features * lin.out_features  # one multiply-add per weight per row
-    assert _macs(lin, shape, "meta") == macs
-    assert _macs(lin, shape, "fvcore") == macs
+    bias_adds = rows * lin.out_features if lin.bias is not None else 0
+    for total in _both(lin, shape):
+        assert total["macs"] == macs
+        assert total["flops"] == 2 * macs + bias_adds
 
 
 @SETTINGS
 @given(pool_cases())
-def test_pooling_has_no_macs_and_engines_agree(case):
-    layer, shape, _ = case
-    assert _macs(layer, shape, "meta") == 0
-    assert _macs(layer, shape, "fvcore") == 0
-    from archscope.analysis.flops import flop_report
-
-    meta = flop_report(layer, shape[1:], batch_size=shape[0], engine="meta")
-    fv = flop_report(layer, shape[1:], batch_size=shape[0], engine="fvcore")
-    assert int(meta.total["flops"]) == int(fv.total["flops"])
+def test_pooling_flops_closed_form_both_engines(case):
+    layer, shape, _, flops = case
+    for total in _both(layer, shape):
+        assert total["macs"] == 0
+        assert total["other_flops"] == ({"pool": flops} if flops else {})
+        assert "uncounted_ops" not in total
 
 
 def test_formulas_themselves_on_one_known_case():

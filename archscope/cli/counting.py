@@ -31,8 +31,9 @@ CONVENTIONS = (
     "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. Other FLOPs "
     "(bias, norm, pool, activation, elementwise, softmax) are counted by category. "
     "FLOPs = 2 × MACs + other FLOPs. Per-category cost: bias 1 per output element; batch norm "
-    "(eval) 2 per element; LRN size+5 per element; max pool k·k−1 and average pool k·k per "
-    "output element; activation and elementwise 1 per element; softmax 3 per element."
+    "(eval) 2 per element; layer and group norm 4 per element, 6 with γ, β; LRN size+5 per "
+    "element; max pool k·k−1 and average pool k·k per output element, adaptive pools by "
+    "their exact windows; activation and elementwise 1 per element; softmax 3 per element."
 )
 
 

@@ -12,12 +12,15 @@ Units are counts per forward of the whole batch. Two quantities:
   ============ =====================================================================
   bias         1 add per output element of a conv / linear that has a bias
   norm         batch norm (eval): 2 per element (scale and shift, the statistics
-               folded); LRN: the ops it is made of (square 1, window sum and mean
+               folded); layer and group norm (statistics computed in the forward):
+               4 per element (mean, variance, subtract, divide) + 2 with an affine
+               γ, β; LRN: the ops it is made of (square 1, window sum and mean
                over ``size`` channels ``size``, ×α 1, +k 1, power 1, divide 1 →
                ``size + 5`` per element) regrouped under ``norm``
   pool         max pool: ``k_h·k_w − 1`` comparisons per output element; average
                pool: ``k_h·k_w`` per output element (adds and one divide); adaptive
-               average pool: its exact window sizes (``Σ window`` per channel)
+               average pool: its exact window sizes (``Σ window`` per channel);
+               adaptive max pool: ``window − 1`` per output element, exactly
   activation   ReLU, tanh, sigmoid, GELU, …: 1 per output element
   elementwise  add, sub, mul, div, pow: 1 per output element (residual adds here)
   softmax      3 per element (exp, sum, divide)
@@ -92,6 +95,19 @@ def adaptive_avg_pool(in_shape: Shape, out_spatial: Sequence[int]) -> Counter:
     for n_in, n_out in zip(spatial_in, out_spatial):
         total *= _window_sum(int(n_in), int(n_out))
     return Counter({"pool": total})
+
+
+def adaptive_max_pool(in_shape: Shape, out_spatial: Sequence[int]) -> Counter:
+    """Exact comparisons of an adaptive max pool: Σ over outputs of (window size − 1)."""
+    lead = numel(in_shape[: len(in_shape) - len(out_spatial)])
+    spatial_in = in_shape[len(in_shape) - len(out_spatial):]
+    windows = math.prod(_window_sum(int(a), int(b)) for a, b in zip(spatial_in, out_spatial))
+    return Counter({"pool": lead * (windows - numel(out_spatial))})
+
+
+def layer_norm(out_shape: Shape, affine: bool) -> Counter:
+    """Layer or group norm: statistics and normalisation 4 per element, affine γ, β 2 more."""
+    return Counter({"norm": (6 if affine else 4) * numel(out_shape)})
 
 
 def batch_norm(out_shape: Shape) -> Counter:

@@ -98,6 +98,21 @@ def _adaptive_avg(inputs, outputs) -> Counter:
     return costs.adaptive_avg_pool(_shape(inputs[0]), out[len(out) - spatial:])
 
 
+def _adaptive_max(inputs, outputs) -> Counter:
+    out = _shape(outputs[0])
+    spatial = len(_const(inputs[1]))
+    return costs.adaptive_max_pool(_shape(inputs[0]), out[len(out) - spatial:])
+
+
+def _norm(weight_at: int) -> Handle:
+    """layer_norm(x, shape, weight, bias, …) / group_norm(x, groups, weight, bias, …)."""
+    def handle(inputs, outputs) -> Counter:
+        affine = _has(inputs[weight_at]) or _has(inputs[weight_at + 1])
+        return costs.layer_norm(_shape(outputs[0]), affine)
+
+    return handle
+
+
 def _batch_norm(inputs, outputs) -> Counter:
     return costs.batch_norm(_shape(outputs[0]))
 
@@ -133,6 +148,11 @@ def handle_table() -> dict[str, Handle | None]:
         "aten::bmm": _matmul,
         "aten::matmul": _matmul,
         "aten::batch_norm": _batch_norm,
+        "aten::layer_norm": _norm(2),
+        "aten::group_norm": _norm(2),
+        "aten::adaptive_max_pool1d": _adaptive_max,
+        "aten::adaptive_max_pool2d": _adaptive_max,
+        "aten::adaptive_max_pool3d": _adaptive_max,
         "aten::adaptive_avg_pool1d": _adaptive_avg,
         "aten::adaptive_avg_pool2d": _adaptive_avg,
         "aten::adaptive_avg_pool3d": _adaptive_avg,

@@ -67,6 +67,19 @@ def _adaptive_avg(args, kwargs, out) -> Counter:
     return costs.adaptive_avg_pool(_shape(args[0]), _shape(out)[-spatial:])
 
 
+def _adaptive_max(args, kwargs, out) -> Counter:
+    spatial = len(args[1])
+    return costs.adaptive_max_pool(_shape(args[0]), _shape(first_tensor(out))[-spatial:])
+
+
+def _layer_norm(args, kwargs, out) -> Counter:  # native_layer_norm(x, shape, weight, bias, eps)
+    return costs.layer_norm(_shape(args[0]), args[2] is not None or args[3] is not None)
+
+
+def _group_norm(args, kwargs, out) -> Counter:  # native_group_norm(x, weight, bias, N, C, HW, ...)
+    return costs.layer_norm(_shape(args[0]), args[1] is not None or args[2] is not None)
+
+
 def _mean(args, kwargs, out) -> Counter:
     # adaptive_avg_pool to 1×1 decomposes to mean over H, W: one add or divide per input element
     return Counter({"pool": args[0].numel()})
@@ -107,6 +120,11 @@ def handle_table() -> dict[str, Handle]:
         "_adaptive_avg_pool3d": _adaptive_avg,
         "adaptive_avg_pool1d": _adaptive_avg,
         "mean": _mean,
+        "adaptive_max_pool1d": _adaptive_max,
+        "adaptive_max_pool2d": _adaptive_max,
+        "adaptive_max_pool3d": _adaptive_max,
+        "native_layer_norm": _layer_norm,
+        "native_group_norm": _group_norm,
         "_softmax": lambda a, k, o: costs.softmax(_shape(o)),
         "_log_softmax": lambda a, k, o: costs.softmax(_shape(o)),
     }

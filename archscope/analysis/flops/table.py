@@ -24,9 +24,10 @@ UNITS = ("macs", "flops")
 
 FLOP_NOTES = [
     "MACs = multiply-accumulates of conv, linear and matmul, biases excluded",
-    "other FLOPs by category: bias 1/output · norm: batch norm 2/element, LRN size+5/element · "
-    "pool: max k·k−1, avg k·k per output · activation 1/element · elementwise add/mul/… "
-    "1/element · softmax 3/element",
+    "other FLOPs by category: bias 1/output · norm: batch norm 2/element, layer/group norm "
+    "4/element (6 with γ, β), LRN size+5/element · pool: max k·k−1, avg k·k per output, "
+    "adaptive by exact windows · activation 1/element · elementwise add/mul/… 1/element · "
+    "softmax 3/element",
     "FLOPs = 2 × MACs + other FLOPs",
     "intensity = FLOPs / bytes moved (the layer's weights + its input + its output, at the dtype)",
 ]
