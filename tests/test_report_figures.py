@@ -292,6 +292,9 @@ def test_failed_configurations_are_left_out():
     rows.loc[0, "status"] = "oom"
     bench = S.bench_frame(rows)
     assert len(bench) == 3
+    rows["status"] = "oom"  # nothing finished: a sentence, no empty charts
+    [section] = S.bench_sections(rows, [toy_model()], {}, None)
+    assert section.items == [] and "None of the 4 timed configurations" in section.intro
 
 
 def test_roofline_model_intensity_follows_the_table_at_batch_and_dtype():

@@ -325,7 +325,12 @@ def _roofline_caption(points: pd.DataFrame, peaks: pd.DataFrame, bench: pd.DataF
 
 def bench_sections(bench: pd.DataFrame, models: list[D.ModelData],
                    colors: dict[str, str], per_layer: pd.DataFrame | None) -> list[Section]:
+    n_timed = len(bench)
     bench = bench_frame(bench)
+    if not len(bench):
+        return [Section("timing", "Timing",
+                        f"None of the {n_timed} timed configurations finished (out of memory or "
+                        "skipped, see the results file), so there is nothing to plot.", [])]
     summary = D.summary_frame(models)
     items = [
         Chart(BF.latency_vs_batch(bench, colors),
