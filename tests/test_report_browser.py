@@ -1,11 +1,16 @@
 """The report in a real browser: headless Chromium from file://, every plot drawn, no network.
 
 Uses Debian's /usr/bin/chromium (never a downloaded browser); skips only when it is absent.
-The screenshot lands in tests/artifacts/ (gitignored) for a human to look at.
+The timings are a real (tiny) CPU run of `archscope bench --per-layer`, written to a results
+file and read back the way the CLI does, so the page sees the real column layout (env_* columns,
+per-layer lists). One model comes from a file whose path and the page title are hostile HTML: any
+dialog (alert) fails the test. The screenshot lands in tests/artifacts/ (gitignored) for a human
+to look at.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -14,36 +19,51 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+EVIL = "<img src=x onerror=alert(1)>"
+TITLE = "browser test </script><script>alert(2)</script>"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
 
+# Per plot: its trace count, and how many marks it drew (bars, markers, line paths, treemap
+# boxes), read from plotly's own state and from the SVG.
+DRAWN_JS = """els => els.map(e => ({
+  id: e.id,
+  svgs: e.querySelectorAll('.main-svg').length,
+  traces: (e._fullData || []).length,
+  marks: e.querySelectorAll('.point, .slice, .js-line').length,
+}))"""
 
-def synthetic_bench():
-    """Timings in the results schema of `archscope bench` (one row per configuration)."""
-    import pandas as pd
 
-    rows = []
-    for model, base in (("lenet5", 0.05), ("cifar_cnn", 0.2), ("googlenet", 9.0)):
-        for dtype, scale in (("fp32", 1.0), ("bf16", 0.7)):
-            for b in (1, 2, 4, 8):
-                ms = base * scale * (1 + 0.8 * (b - 1))
-                rows.append({"model": model, "device": "cpu", "device_name": "", "batch_size": b,
-                             "dtype": dtype, "median_ms": ms,
-                             "throughput_items_s": b / ms * 1000, "tflops": 0.001 * b / scale,
-                             "peak_share": 0.001 * b / scale / 1.2, "status": "ok"})
-    return pd.DataFrame(rows)
+def hostile_model(tmp_path: Path) -> str:
+    folder = tmp_path / EVIL
+    folder.mkdir()
+    (folder / "net.py").write_text(
+        "import torch.nn as nn\n\n\ndef make():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(),\n"
+        "                         nn.Linear(4 * 6 * 6, 5)), '3x8x8'\n")
+    return f"{folder / 'net.py'}:make"
+
+
+def real_bench(tmp_path: Path, models: list[str]) -> Path:
+    import archscope
+    from archscope.bench.results import write_results
+
+    res = archscope.bench(models, batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3,
+                          threads=1)
+    return write_results(tmp_path / "bench.json", res.document())
 
 
 def test_report_renders_offline_in_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from archscope.report.build import build_report
 
-    path = build_report(["lenet5", "cifar_cnn", "googlenet"], synthetic_bench(),
-                        tmp_path / "report.html", "browser test")
-    requests, errors = [], []
+    spec = hostile_model(tmp_path)
+    results = real_bench(tmp_path, ["lenet5", spec])
+    path = build_report(["lenet5", spec], [results], tmp_path / "report.html", TITLE)
+    requests, errors, dialogs = [], [], []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
@@ -51,20 +71,49 @@ def test_report_renders_offline_in_chromium(tmp_path):
             page.on("request", lambda r: requests.append(r.url))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(path.resolve().as_uri())
             n_plots = page.locator(".plot").count()
             page.wait_for_function(
                 "n => document.querySelectorAll('.plot .main-svg').length > 0 && "
                 "[...document.querySelectorAll('.plot')].every(d => d.querySelector('.main-svg'))",
                 arg=n_plots, timeout=30_000)
-            drawn = page.eval_on_selector_all(
-                ".plot", "els => els.map(e => e.querySelectorAll('.main-svg').length)")
+            drawn = page.eval_on_selector_all(".plot", DRAWN_JS)
+            titles = page.eval_on_selector_all(
+                ".plot", "els => els.map(e => (e.querySelector('.gtitle') || {}).textContent)")
+            heading, doc_title = page.inner_text("header h1"), page.title()
+
+            # Log on the params bars: log axis from a decade below the smallest bar
+            page.locator("#plot-0 .updatemenu-button").nth(1).click()
+            page.wait_for_timeout(300)
+            y0 = page.evaluate("() => { const a = document.getElementById('plot-0')._fullLayout"
+                               ".yaxis; return [a.type, a.range[0]]; }")
+            # the modebar (shown on hover) must not cover the Linear/Log buttons
+            box = page.locator("#plot-0").bounding_box()
+            page.mouse.move(box["x"] + box["width"] - 20, box["y"] + 20)
+            page.wait_for_timeout(300)
+            modebar = page.locator("#plot-0 .modebar").bounding_box()
+            buttons = page.locator("#plot-0 .updatemenu-container").bounding_box()
+
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         finally:
             browser.close()
-    # 2 totals + 3 × (stage bars, treemap) + share + latency, throughput, work, roofline + 3 lessons
-    assert n_plots == 2 + 3 * 2 + 1 + 4 + 3
-    assert all(n > 0 for n in drawn), drawn
+    # 2 totals + 2 × (stage bars, treemap) + kind bars + share scatter
+    # + latency, throughput, work, per-layer time share, roofline + 3 lessons
+    assert n_plots == 2 + 2 * 2 + 2 + 5 + 3
+    assert all(d["svgs"] > 0 for d in drawn), drawn
+    assert all(d["traces"] > 0 and d["marks"] > 0 for d in drawn), drawn
     assert errors == []
+    assert dialogs == []  # no user-supplied string ran as markup
+    assert heading == doc_title == TITLE  # shown as text, whole
+    assert any(t and t.startswith("net.py:make: where parameters") for t in titles), titles
+    assert "Roofline: achieved FLOP/s against arithmetic intensity" in titles
     assert requests and all(u.startswith("file://") for u in requests), requests
+    # the smallest bar: net.py's conv 4·3·3·3 + 4 = 112 and linear 144·5 + 5 = 725 → 837 params
+    assert y0[0] == "log" and y0[1] == pytest.approx(math.log10(837) - 1, abs=1e-6)
+    assert modebar and buttons
+    overlap = (modebar["x"] < buttons["x"] + buttons["width"] and buttons["x"] < modebar["x"]
+               + modebar["width"] and modebar["y"] < buttons["y"] + buttons["height"]
+               and buttons["y"] < modebar["y"] + modebar["height"])
+    assert not overlap, (modebar, buttons)

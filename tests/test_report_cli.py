@@ -96,3 +96,16 @@ def test_per_layer_timings_reach_the_report(tmp_path):
     assert frame.loc[frame.layer == "features.c1", "mac_share"].item() == pytest.approx(117_600 / 416_520)
     out = archscope.report(["lenet5"], bench=pd.DataFrame(res.records), output=tmp_path / "r.html")
     assert "share of time vs share of MACs" in out.read_text()
+
+
+def test_file_spec_models_get_a_short_name(tmp_path, monkeypatch):
+    from archscope.report.build import build_report, gather_models
+
+    net = tmp_path / "net.py"
+    net.write_text("import torch.nn as nn\n\ndef make():\n"
+                   "    return nn.Sequential(nn.Flatten(), nn.Linear(12, 2)), '3x2x2'\n")
+    spec = f"{net}:make"
+    [m] = gather_models([spec])
+    assert (m.name, m.spec) == ("net.py:make", spec)
+    monkeypatch.chdir(tmp_path)
+    assert build_report([spec]).as_posix() == "reports/net.py_make.html"

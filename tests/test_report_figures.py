@@ -2,12 +2,20 @@
 
 The synthetic model ``toy`` has two stages: ``features`` (conv 3->8, 3x3, on a 3x8x8 input,
 padding 1, and a ReLU) and ``head`` (linear 512->10). Hand counts:
-- features.0: weights 8*3*3*3 = 216, biases 8 → params 224; MACs 8*8*8 (outputs) * 27 = 13,824
-- head.fc: weights 512*10 = 5,120, biases 10 → params 5,130; MACs 10 * 512 = 5,120
-- totals: params 224 + 5,130 = 5,354; MACs 13,824 + 5,120 = 18,944
+- features.0: weights 8*3*3*3 = 216, biases 8 → params 224; MACs 8*8*8 (outputs) * 27 = 13,824;
+  FLOPs 2 * 13,824 + 512 (bias) = 28,160; moves 224 params + 192 in + 512 out = 928 elements
+  = 3,712 bytes (fp32)
+- features.1 (ReLU): FLOPs 512; moves 512 in + 512 out = 4,096 bytes
+- head.fc: weights 512*10 = 5,120, biases 10 → params 5,130; MACs 10 * 512 = 5,120;
+  FLOPs 2 * 5,120 + 10 = 10,250; moves 5,130 + 512 + 10 = 5,652 elements = 22,608 bytes
+- totals: params 224 + 5,130 = 5,354 (21,416 bytes); MACs 13,824 + 5,120 = 18,944;
+  FLOPs 28,160 + 512 + 10,250 = 38,922; bytes moved 3,712 + 4,096 + 22,608 = 30,416, of which
+  30,416 − 21,416 = 9,000 are inputs and outputs (4 × (192 + 512 + 512 + 512 + 512 + 10))
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 import pytest
@@ -27,10 +35,13 @@ def toy_model(name: str = "toy") -> D.ModelData:
             "weights": [216, 0, 5120],
             "params": [224, 0, 5130],
             "macs": [13824, 0, 5120],
+            "flops": [28160, 512, 10250],
+            "intensity": [28160 / 3712, 512 / 4096, 10250 / 22608],
         }
     )
-    total = {"params": 5354, "macs": 18944, "flops": 2 * 18944 + 512,
-             "param_bytes": 4 * 5354, "activation_bytes": 4 * (512 + 512 + 10)}
+    total = {"params": 5354, "macs": 18944, "flops": 38922,
+             "param_bytes": 4 * 5354, "activation_bytes": 4 * (512 + 512 + 10),
+             "intensity": 38922 / 30416}
     return D.ModelData(name, LayerTable("flops", name, (1, 3, 8, 8), rows, total), 2024, "toy")
 
 
@@ -71,13 +82,72 @@ def test_totals_bar_carries_exact_ints_and_a_log_toggle():
     assert list(bar.marker.color) == [colors["a"], colors["b"]]
     labels = [btn.label for btn in fig.layout.updatemenus[0].buttons]
     assert labels == ["Linear", "Log"]
-    assert fig.layout.updatemenus[0].buttons[1].args[0] == {"yaxis.type": "log"}
+    assert fig.layout.updatemenus[0].buttons[1].args[0]["yaxis.type"] == "log"
+
+
+def test_log_button_starts_a_decade_below_the_smallest_bar_and_linear_autoranges():
+    summary = pd.DataFrame({"model": ["small", "big"], "params": [1_000, 100_000]})
+    fig = F.totals_bar(summary, "params", "p", "parameters", F.model_colors(["small", "big"]))
+    linear, log = (b.args[0] for b in fig.layout.updatemenus[0].buttons)
+    # log10(1,000) − 1 = 2 (one decade below the smallest bar); log10(100,000) + 0.3 on top
+    assert log["yaxis.range"] == pytest.approx([2.0, 5.3])
+    # 3.3 decades → 1-3 steps, every tick labelled in full with an SI prefix
+    assert log["yaxis.tickvals"] == [100, 300, 1000, 3000, 10000, 30000, 100000]
+    assert log["yaxis.ticktext"] == ["100", "300", "1k", "3k", "10k", "30k", "100k"]
+    assert linear == {"yaxis.type": "linear", "yaxis.autorange": True, "yaxis.tickmode": "auto"}
+    assert fig.layout.yaxis.type in (None, "linear")  # starts linear
+
+
+def test_log_ticks_are_1_2_5_over_few_decades_and_sparser_over_many():
+    vals, text = F.log_ticks(1, 100)
+    assert vals == [1, 2, 5, 10, 20, 50, 100]
+    assert text == ["1", "2", "5", "10", "20", "50", "100"]
+    vals, text = F.log_ticks(0.002, 0.03)  # no float noise: 0.005, not 0.005000000000000001
+    assert vals == [0.002, 0.005, 0.01, 0.02] and text == ["0.002", "0.005", "0.01", "0.02"]
+    vals, _ = F.log_ticks(1, 1e9)  # 9 decades: powers of ten only
+    assert vals == [10.0 ** e for e in range(10)]
+    assert F.log_ticks(60, 400)[0] == [60, 70, 80, 90, 100, 200, 300, 400]  # < 1 decade: 1…9
+
+
+def test_si_and_significant_digit_formats():
+    assert [F.si(v) for v in (61706, 138_357_544, 4.17e9, 0.0042, 850)] == \
+        ["61.7k", "138M", "4.17G", "0.0042", "850"]
+    assert F.si_unit(5.632e9, "FLOP/s") == "5.63 GFLOP/s"
+    assert F.si_unit(989.4e12, "FLOP/s") == "989 TFLOP/s"
+    assert F.sig(0.0102232) == "0.01022" and F.sig(218.631646) == "218.6"
+    assert F.sig(123456.7) == "123,457"
 
 
 def test_model_colours_are_stable_and_distinct():
     c = F.model_colors(["vgg16", "resnet50", "vgg16", "googlenet"])
     assert list(c) == ["vgg16", "resnet50", "googlenet"]
     assert len(set(c.values())) == 3
+
+
+def test_quantity_and_kind_colours_are_never_model_colours():
+    reserved = {F.PARAMS_COLOUR, F.MACS_COLOUR, *F.KIND_COLOURS.values()}
+    assert not reserved & set(F.PALETTE)
+
+
+def test_stage_bars_use_the_model_colour_and_toggle_both_axes():
+    m = toy_model()
+    colour = F.model_colors(["x", "toy"])["toy"]
+    fig = F.stage_bars(D.stage_frame(m.table.rows), "toy", colour)
+    assert [t.marker.color for t in fig.data] == [colour, colour]
+    assert list(fig.data[0].y) == [224, 5130] and list(fig.data[1].y) == [13824, 5120]
+    log = fig.layout.updatemenus[0].buttons[1].args[0]
+    # params axis: log10(224) − 1 … log10(5,130) + 0.3; MACs axis: log10(5,120) − 1 …
+    assert log["yaxis.range"][0] == pytest.approx(1.35024, abs=1e-4)
+    assert log["yaxis2.range"][0] == pytest.approx(2.70927, abs=1e-4)
+
+
+def test_buttons_sit_at_the_left_under_the_title_clear_of_the_modebar():
+    fig = F.totals_bar(D.summary_frame([toy_model()]), "params", "p", "parameters", {})
+    menu = fig.layout.updatemenus[0]
+    assert (menu.x, menu.xanchor, menu.yanchor) == (0, "left", "top")
+    # 40 px below the top edge: 1 + (margin top 100 − 40) / plot height (380 − 100 − 60)
+    assert menu.y == pytest.approx(1 + 60 / 220)
+    assert fig.layout.title.yref == "container" and fig.layout.margin.t == 100
 
 
 def test_treemap_toggles_between_params_and_macs():
@@ -98,6 +168,34 @@ def test_share_scatter_places_each_layer_at_its_shares():
     assert pts.x[0] == pytest.approx(100 * 224 / 5354, abs=1e-4)
     assert pts.y[0] == pytest.approx(100 * 13824 / 18944, abs=1e-4)
     assert [list(c[:2]) for c in pts.customdata] == [[224, 13824], [5130, 5120]]
+    linear, log = (b.args[0] for b in fig.layout.updatemenus[0].buttons)
+    assert log["xaxis.type"] == log["yaxis.type"] == "log"
+    # Log hugs the points: 0.08 decade around the smallest and largest share
+    assert log["xaxis.range"][0] == pytest.approx(math.log10(100 * 224 / 5354) - 0.08)
+    assert linear["xaxis.range"] == [-2, 102] and linear["xaxis.type"] == "linear"
+
+
+def test_kind_frame_splits_each_total_by_layer_kind():
+    k = D.kind_frame([toy_model()]).set_index("kind")
+    assert k.loc["convolution", ["params", "macs"]].tolist() == [224, 13824]
+    assert k.loc["linear", ["params", "macs"]].tolist() == [5130, 5120]
+    assert k.loc["other", ["params", "macs"]].tolist() == [0, 0]  # the ReLU
+    assert k["params_share"].sum() == pytest.approx(1) and k["mac_share"].sum() == pytest.approx(1)
+    assert k.at["linear", "params_share"] == pytest.approx(5130 / 5354)
+
+
+def test_kind_bars_are_100_percent_per_model_with_exact_counts():
+    fig = F.kind_share_bars(D.kind_frame([toy_model()]))
+    assert fig.layout.barmode == "stack"
+    assert [t.name for t in fig.data] == ["convolution layers", "linear layers", "other layers"]
+    conv, linear, other = fig.data
+    # bars: (toy, params), (toy, MACs)
+    assert [list(conv.x[0]), list(conv.x[1])] == [["toy", "toy"], ["params", "MACs"]]
+    assert list(conv.y) == [pytest.approx(100 * 224 / 5354), pytest.approx(100 * 13824 / 18944)]
+    assert list(linear.y) == [pytest.approx(100 * 5130 / 5354), pytest.approx(100 * 5120 / 18944)]
+    assert [c[0] for c in linear.customdata] == [5130, 5120]
+    assert list(other.y) == [0, 0]
+    assert conv.marker.color not in F.PALETTE
 
 
 def test_lesson_bars_show_both_variants_exactly():
@@ -107,18 +205,39 @@ def test_lesson_bars_show_both_variants_exactly():
     assert list(fig.data[0].y) == [221184, 129024] and list(fig.data[1].y) == [1, 2]
 
 
+def test_short_names_for_file_specs():
+    assert D.short_name("/tmp/x/m<b>/net.py:make") == "net.py:make"
+    assert D.short_name(r"C:\nets\m.py:build") == "m.py:build"
+    for spec in ("vgg16", "torchvision:resnet50", "timm:resnet50", "pkg.mod:factory"):
+        assert D.short_name(spec) == spec
+    # two files with the same name keep their full specs
+    assert D.display_names(["/a/net.py:f", "/b/net.py:f", "vgg16"]) == \
+        ["/a/net.py:f", "/b/net.py:f", "vgg16"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing figures. Rows follow `archscope.load_results`: record fields, then env_* columns.
+
+
 def bench_rows() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "model": ["toy"] * 4,
             "device": ["cpu", "cpu", "cuda", "cuda"],
-            "device_name": ["", "", "NVIDIA H100", "NVIDIA H100"],
+            "env_device": ["cpu", "cpu", "cuda", "cuda"],
+            "env_device_name": ["AMD EPYC", "AMD EPYC", "NVIDIA H100", "NVIDIA H100"],
             "batch_size": [4, 1, 1, 4],
             "dtype": ["fp32", "fp32", "fp16", "fp16"],
+            "graph": [False] * 4,
+            "compile": [None] * 4,
+            "channels_last": [False] * 4,
+            "mode": ["infer"] * 4,
             "median_ms": [2.0, 1.0, 0.5, 0.8],
             "throughput_items_s": [2000.0, 1000.0, 2000.0, 5000.0],
             "tflops": [0.02, 0.01, 0.5, 1.0],
-            "peak_share": [0.1, 0.05, 0.001, 0.002],
+            "tflops_from_macs": [0.02, 0.01, 0.5, 1.0],
+            "peak_tflops": [None, None, None, None],
+            "peak_share": [None, None, 0.001, 0.002],
             "status": ["ok", "ok", "ok", "ok"],
         }
     )
@@ -128,9 +247,44 @@ def test_latency_lines_group_by_model_dtype_device_sorted_by_batch():
     bench = S.bench_frame(bench_rows())
     fig = BF.latency_vs_batch(bench, F.model_colors(["toy"]))
     names = [t.name for t in fig.data]
-    assert names == ["toy · fp32 · cpu", "toy · fp16 · cuda · NVIDIA H100"]
+    assert names == ["toy · fp32 · cpu · AMD EPYC", "toy · fp16 · cuda · NVIDIA H100"]
     assert list(fig.data[0].x) == [1, 4] and list(fig.data[0].y) == [1.0, 2.0]
     assert fig.data[0].line.dash != fig.data[1].line.dash  # dtype sets the dash
+    # the batch axis is ticked at the batch sizes timed
+    assert list(fig.layout.xaxis.tickvals) == [1, 4] and fig.layout.xaxis.type == "log"
+
+
+def test_variants_get_lines_of_their_own():
+    """Eager and compiled runs of one model/dtype/device were one zig-zag line; now two."""
+    rows = bench_rows().iloc[:2]
+    compiled = rows.assign(compile="default", median_ms=[1.0, 0.5])
+    cl = rows.assign(channels_last=True, median_ms=[1.5, 0.8])
+    bench = S.bench_frame(pd.concat([rows, compiled, cl], ignore_index=True))
+    fig = BF.latency_vs_batch(bench, F.model_colors(["toy"]))
+    assert [t.name for t in fig.data] == [
+        "toy · fp32 · cpu · AMD EPYC · eager · NCHW",
+        "toy · fp32 · cpu · AMD EPYC · compile (default) · NCHW",
+        "toy · fp32 · cpu · AMD EPYC · eager · channels_last",
+    ]
+    assert [list(t.x) for t in fig.data] == [[1, 4]] * 3  # each line once through each batch
+    assert [list(t.y) for t in fig.data] == [[1.0, 2.0], [0.5, 1.0], [0.8, 1.5]]
+    assert fig.data[0].marker.symbol == "circle" and fig.data[1].marker.symbol == "circle-dot"
+
+
+def test_same_configuration_from_two_files_is_two_lines():
+    a = bench_rows().iloc[:2].assign(source="runs/machine-a.json")
+    b = bench_rows().iloc[:2].assign(source="runs/machine-b.json", median_ms=[3.0, 1.5])
+    fig = BF.latency_vs_batch(S.bench_frame(pd.concat([a, b])), {})
+    assert [t.name for t in fig.data] == ["toy · fp32 · cpu · AMD EPYC · machine-a.json",
+                                          "toy · fp32 · cpu · AMD EPYC · machine-b.json"]
+
+
+def test_device_label_comes_from_the_run_environment():
+    rows = bench_rows()
+    # a hand-made file whose env describes the CPU but whose records ran on CUDA: no name
+    rows.loc[2:, "env_device"] = "cpu"
+    rows.loc[2:, "env_device_name"] = "AMD EPYC"
+    assert D.device_labels(rows) == ["cpu · AMD EPYC"] * 2 + ["cuda"] * 2
 
 
 def test_failed_configurations_are_left_out():
@@ -138,27 +292,115 @@ def test_failed_configurations_are_left_out():
     rows.loc[0, "status"] = "oom"
     bench = S.bench_frame(rows)
     assert len(bench) == 3
+    rows["status"] = "oom"  # nothing finished: a sentence, no empty charts
+    [section] = S.bench_sections(rows, [toy_model()], {}, None)
+    assert section.items == [] and "None of the 4 timed configurations" in section.intro
 
 
-def test_roofline_intensity_and_peak():
+def test_roofline_model_intensity_follows_the_table_at_batch_and_dtype():
     m = toy_model()
     bench = S.bench_frame(bench_rows())
-    pts = S.roofline_points(bench, [m]).set_index("label")
-    # batch 4: 4 * FLOPs / (param bytes + 4 * activation bytes)
-    flops, pb, ab = m.table.total["flops"], m.table.total["param_bytes"], m.table.total[
-        "activation_bytes"]
-    assert pts.loc["toy · batch 4 · fp32 · cpu", "intensity"] == pytest.approx(
-        4 * flops / (pb + 4 * ab))
-    peaks = S.peak_frame(bench).set_index("device_label")
-    assert peaks.at["cpu", "peak_tflops"] == pytest.approx(0.2)  # 0.02 TFLOP/s at 10 %
-    fig = BF.roofline(S.roofline_points(bench, [m]), S.peak_frame(bench), F.model_colors(["toy"]))
-    peak_lines = [t for t in fig.data if t.name.startswith("peak")]
-    # cuda: 0.5 TFLOP/s at 0.1 % → 500 TFLOP/s
-    assert sorted(t.y[0] for t in peak_lines) == [pytest.approx(0.2), pytest.approx(500.0)]
+    pts = S.roofline_points(bench, [m]).set_index(["label", "config"])
+    # batch 4, fp32: 4 × 38,922 / (21,416 + 4 × 9,000) = 155,688 / 57,416
+    cpu4 = pts.loc[("toy · batch 4", "fp32 · cpu · AMD EPYC · eager")]
+    assert cpu4["intensity"] == pytest.approx(155688 / 57416)
+    assert cpu4["flop_s"] == pytest.approx(0.02e12) and cpu4["flops"] == 155688
+    # fp16 moves 2 bytes per element, not 4: twice the intensity of fp32 at the same batch
+    gpu4 = pts.loc[("toy · batch 4", "fp16 · cuda · NVIDIA H100 · eager")]
+    assert gpu4["intensity"] == pytest.approx(2 * 155688 / 57416)
 
 
-def test_macs_vs_latency_uses_model_macs_times_batch():
+def test_roofline_layer_points_from_per_layer_timings():
+    m = toy_model()
+    per_layer = pd.DataFrame({
+        "model": "toy", "config": "cpu · AMD EPYC · fp32 · batch 2", "batch_size": 2,
+        "dtype": "fp32", "device_label": "cpu · AMD EPYC", "input_shape": [(2, 3, 8, 8)] * 3,
+        "layer": ["features.0", "features.1", "head.fc"], "type": ["Conv2d", "ReLU", "Linear"],
+        "time_ms": [0.01, 0.002, 0.004], "time_share": [0.5, 0.1, 0.2],
+        "macs": [2 * 13824, 0, 2 * 5120], "mac_share": [13824 / 18944, 0, 5120 / 18944]})
+    bench = S.bench_frame(bench_rows())
+    pts = S.roofline_points(bench, [m], per_layer)
+    layers = pts[pts["kind"] == "layer"].set_index("label")
+    conv = layers.loc["features.0 (Conv2d)"]
+    # 2 × 28,160 FLOPs in 0.01 ms → 5.632 GFLOP/s; bytes: 896 weights + 2 × 2,816 in/out
+    assert conv["flop_s"] == pytest.approx(2 * 28160 / 1e-5)
+    assert conv["intensity"] == pytest.approx(2 * 28160 / (896 + 2 * 2816))
+    relu = layers.loc["features.1 (ReLU)"]
+    assert relu["intensity"] == pytest.approx(2 * 512 / (2 * 4096))  # no weights: as at batch 1
+    fig = BF.roofline(pts, S.peak_frame(bench), F.model_colors(["toy"]))
+    trace = next(t for t in fig.data if "layers" in t.name)
+    assert trace.name == "toy · layers · cpu · AMD EPYC · fp32 · batch 2"
+    i = list(trace.text).index("features.0 (Conv2d)")
+    assert trace.customdata[i][1] == "5.63 GFLOP/s" and trace.customdata[i][2] == 56320
+    # a timed input other than the counted one gives no layer points
+    other = per_layer.assign(input_shape=[(2, 3, 16, 16)] * 3)
+    assert not (S.roofline_points(bench, [m], other)["kind"] == "layer").any()
+
+
+def test_roofline_rug_shows_layer_intensities_without_a_time():
+    m = toy_model()
+    rug = S.layer_intensities([m], skip=set())
+    assert list(rug["intensity"]) == [pytest.approx(28160 / 3712), 0.125,
+                                      pytest.approx(10250 / 22608)]
+    bench = S.bench_frame(bench_rows())
+    fig = BF.roofline(S.roofline_points(bench, [m]), S.peak_frame(bench), {}, rug)
+    ticks = next(t for t in fig.data if "no time" in t.name)
+    assert ticks.yaxis == "y2" and ticks.marker.symbol == "line-ns-open"
+    assert S.layer_intensities([m], skip={"toy"}).empty
+
+
+def test_peaks_per_device_and_math_mode_on_the_bench_basis():
+    rows = pd.concat([bench_rows(), bench_rows().iloc[2:].assign(
+        env_device_name="NVIDIA A100", dtype="bf16", peak_tflops=312.0)], ignore_index=True)
+    peaks = S.peak_frame(S.bench_frame(rows)).set_index(["device_label", "math"])
+    # fallback: tflops_from_macs / peak_share = 0.5 / 0.001 (the bench's basis: 2 × MACs)
+    assert peaks.at[("cuda · NVIDIA H100", "fp16"), "peak_tflops"] == pytest.approx(500.0)
+    assert peaks.at[("cuda · NVIDIA A100", "bf16"), "peak_tflops"] == 312.0
+    assert len(peaks) == 2  # the CPU has no peak, and two GPUs never merge
+    fig = BF.roofline(S.roofline_points(S.bench_frame(rows), [toy_model()]),
+                      peaks.reset_index(), {})
+    lines = {t.name: t.y[0] for t in fig.data if t.name.startswith("peak")}
+    assert lines == {"peak · cuda · NVIDIA H100 · fp16": pytest.approx(500e12),
+                     "peak · cuda · NVIDIA A100 · bf16": pytest.approx(312e12)}
+
+
+def test_tf32_peak_is_named_as_such():
+    rows = bench_rows().iloc[2:].assign(dtype="fp32", peak_tflops=494.7, env_tf32_conv=True)
+    peaks = S.peak_frame(S.bench_frame(rows))
+    assert list(peaks["math"]) == ["fp32 (TF32)"]
+
+
+def test_cpu_only_caption_claims_no_peak_line():
+    m = toy_model()
+    bench = S.bench_frame(bench_rows().iloc[:2])
+    [section] = S.bench_sections(bench_rows().iloc[:2], [m], F.model_colors(["toy"]), None)
+    caption = section.items[-1].caption
+    assert "No peak is known for cpu · AMD EPYC" in caption and "Dashed" not in caption
+    assert not [t for t in section.items[-1].figure.data if t.name.startswith("peak")]
+    assert len(S.peak_frame(bench)) == 0
+
+
+def test_macs_vs_latency_bubbles_area_proportional_to_params_shape_by_dtype():
     m = toy_model()
     bench = S.bench_frame(bench_rows())
     fig = BF.macs_vs_latency(bench, D.summary_frame([m]), F.model_colors(["toy"]))
     assert list(fig.data[0].x) == [18944, 4 * 18944]
+    marker = fig.data[0].marker
+    assert marker.sizemode == "area" and list(marker.size) == [5354, 5354]
+    # the largest model's bubble is BUBBLE_MAX_PX across: sizeref = 2 × 5,354 / 56²
+    assert marker.sizeref == pytest.approx(2 * 5354 / 56 ** 2)
+    assert fig.data[0].marker.symbol != fig.data[1].marker.symbol  # fp32 vs fp16
+
+
+def test_time_share_scatter_names_the_run_and_hovers_exact_macs():
+    per_layer = pd.DataFrame({
+        "model": "toy", "config": "cpu · AMD EPYC · fp32 · batch 2", "batch_size": 2,
+        "layer": ["features.0", "head.fc"], "type": ["Conv2d", "Linear"],
+        "time_ms": [0.01, 0.004], "time_share": [0.5, 0.2],
+        "macs": [27648, 10240], "mac_share": [13824 / 18944, 5120 / 18944]})
+    fig = BF.time_share_scatter(per_layer, F.model_colors(["toy"]))
+    pts = fig.data[0]
+    assert pts.name == "toy · cpu · AMD EPYC · fp32 · batch 2"
+    assert [c[0] for c in pts.customdata] == [27648, 10240]
+    assert "%{customdata[0]:,}" in pts.hovertemplate and "batch 2" in pts.hovertemplate
+    assert list(pts.y) == [50.0, 20.0]

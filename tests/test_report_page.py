@@ -66,13 +66,32 @@ def test_one_template_for_all_figures(plotly_js):
     assert data["template"]  # stored once ...
     assert all("template" not in f["layout"] for f in data["figures"])  # ... not per figure
     n_plots = len(re.findall(r'<div class="plot" id="plot-\d+">', page))
-    assert n_plots == len(data["figures"]) == 5  # 2 totals, stage bars, treemap, share scatter
+    # 2 totals, stage bars, treemap, kind bars, share scatter
+    assert n_plots == len(data["figures"]) == 6
 
 
 def test_summary_table_shows_exact_counts(plotly_js):
     page = evil_page(plotly_js)
     assert "<td class=\"num\">5,354</td>" in page  # params 224 + 5,130
     assert "<td class=\"num\">18,944</td>" in page  # MACs 13,824 + 5,120
+
+
+def test_file_spec_is_named_short_with_the_full_spec_escaped_in_the_table(plotly_js):
+    model = toy_model("net.py:make")
+    model.spec = "/tmp/<img src=x onerror=alert(3)>/net.py:make"
+    sections = S.model_sections([model], F.model_colors(["net.py:make"]))
+    page = render_page("t", "s", sections, [], plotly_js)
+    assert '<td class="text">/tmp/&lt;img src=x onerror=alert(3)&gt;/net.py:make</td>' in page
+    assert '<td class="name">net.py:make</td>' in page
+    totals = sections[1].items[0].figure.data[0]
+    assert list(totals.x) == ["net.py:make"]  # the charts use the short name ...
+    assert list(totals.hovertext) == ["/tmp/&lt;img src=x onerror=alert(3)&gt;/net.py:make"]
+
+
+def test_headings_stop_below_the_sticky_nav(plotly_js):
+    page = evil_page(plotly_js)
+    assert "scroll-margin-top: calc(var(--nav-height" in page
+    assert 'setProperty("--nav-height"' in page
 
 
 def test_default_output_name():

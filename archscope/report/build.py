@@ -23,7 +23,10 @@ NOTES = [
     "Weight layers: layers that hold weights and do multiply-accumulates (convolutions and "
     "linear layers, projection shortcuts included; batch-norm not).",
     "Latency is the median of the timed runs; throughput = batch size / latency; achieved "
-    "TFLOP/s = FLOPs of the forward / latency.",
+    "FLOP/s = FLOPs of the forward / latency, with SI prefixes (G = 10^9, T = 10^12).",
+    "Arithmetic intensity = FLOPs / bytes moved, where each layer reads its weights and its "
+    "input and writes its output once, at the bytes per element of the dtype (4 for fp32, 2 "
+    "for bf16 and fp16).",
 ]
 
 
@@ -47,10 +50,12 @@ def gather_models(models: Sequence[Any], input_size: Any = None, engine: str = "
         if isinstance(spec, str) and not is_spec(spec):  # torchvision:…, file.py:… have no zoo entry
             info = model_info(spec)
             year, family = info.year, info.family
-        out.append(D.ModelData(table.model, table, year, family))
-    names = [m.name for m in out]
-    if len(set(names)) != len(names):
-        raise ArchscopeError(f"each model can appear once in a report; got {', '.join(names)}")
+        out.append(D.ModelData(table.model, table, year, family, spec=table.model))
+    specs = [m.spec for m in out]
+    if len(set(specs)) != len(specs):
+        raise ArchscopeError(f"each model can appear once in a report; got {', '.join(specs)}")
+    for m, name in zip(out, D.display_names(specs)):
+        m.name = name  # a file spec's folders only in the summary table and hovers
     return out
 
 
@@ -83,7 +88,8 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     if not models:
         raise ArchscopeError("give at least one model, e.g. `archscope report googlenet vgg16`")
     if output is None:
-        names = [m if isinstance(m, str) else type(m).__name__.lower() for m in models]
+        names = [D.short_name(m) if isinstance(m, str) else type(m).__name__.lower()
+                 for m in models]
         output = default_output(names)
         output.parent.mkdir(parents=True, exist_ok=True)
     from ..io import check_writable, write_atomic
@@ -91,6 +97,9 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     target = check_writable(output)  # fail before the counting, not after
     gathered = gather_models(models, input_size, engine, kwargs)
     bench_df = load_bench(bench) if bench is not None and len(bench) else None
+    if bench_df is not None:  # bench records name a spec model by its spec, as given
+        renamed = {m.spec: m.name for m in gathered}
+        bench_df = bench_df.assign(model=[renamed.get(v, v) for v in bench_df["model"]])
     names = [m.name for m in gathered]
     title = title or "archscope report: " + ", ".join(names)
     from .page import render_page

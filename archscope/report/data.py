@@ -26,12 +26,42 @@ ROOT = "(model)"
 
 @dataclass
 class ModelData:
-    """One model's per-layer table (leaf layers) and its zoo metadata."""
+    """One model's per-layer table (leaf layers) and its zoo metadata.
+
+    ``name`` is what the charts show; ``spec`` is what the user gave (a zoo name, or a spec such
+    as ``/long/path/net.py:make``, shown in full in the summary table and the hovers).
+    """
 
     name: str
     table: LayerTable
     year: int | None = None
     family: str | None = None
+    spec: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.spec is None:
+            self.spec = self.name
+
+
+def short_name(spec: str) -> str:
+    """A chart label for a model spec: ``/a/b/net.py:make`` → ``net.py:make``.
+
+    Zoo names, ``torchvision:NAME``, ``timm:NAME`` and ``package.module:factory`` are short
+    already and stay as they are; only a file path loses its folders.
+    """
+    import os
+
+    source, sep, factory = spec.rpartition(":")
+    if not sep or not ("/" in source or os.sep in source or source.endswith(".py")):
+        return spec
+    base = source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return f"{base}:{factory}" if base else spec
+
+
+def display_names(specs: list[str]) -> list[str]:
+    """Short names for the charts, unless two of them would collide (then the full specs)."""
+    short = [short_name(s) for s in specs]
+    return [s if short.count(s) == 1 else full for s, full in zip(short, specs)]
 
 
 @dataclass
@@ -64,6 +94,7 @@ def summary_frame(models: list[ModelData]) -> pd.DataFrame:
         records.append(
             {
                 "model": m.name,
+                "spec": m.spec,
                 "year": m.year,
                 "input": "x".join(str(d) for d in m.table.input_size),
                 "params": _int(t.get("params")),
@@ -141,6 +172,47 @@ def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     )
 
 
+CONV_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+              "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d")
+LINEAR_TYPES = ("Linear", "LazyLinear", "Bilinear")
+KINDS = ("convolution", "linear", "other")
+
+
+def kind_of(layer_type: str) -> str:
+    """``convolution`` (Conv*d, ConvTranspose*d), ``linear`` (Linear) or ``other``."""
+    if layer_type in CONV_TYPES:
+        return "convolution"
+    if layer_type in LINEAR_TYPES:
+        return "linear"
+    return "other"
+
+
+def kind_frame(models: list[ModelData]) -> pd.DataFrame:
+    """Params and MACs per model and layer kind, as exact sums and as shares of the totals.
+
+    Every row of the table is in exactly one kind, so per model the three kinds add up to the
+    model's totals (``params_share`` and ``mac_share`` each sum to 1).
+    """
+    import pandas as pd
+
+    records = []
+    for m in models:
+        rows = m.table.rows
+        total_p = _int(m.table.total.get("params"))
+        total_m = _int(m.table.total.get("macs"))
+        sums = {k: [0, 0] for k in KINDS}
+        for kind, params, macs in zip(rows["type"], rows["params"], rows["macs"]):
+            acc = sums[kind_of(str(kind))]
+            acc[0] += _int(params)
+            acc[1] += _int(macs)
+        for kind, (params, macs) in sums.items():
+            records.append({"model": m.name, "kind": kind, "params": params, "macs": macs,
+                            "params_share": params / total_p if total_p else 0.0,
+                            "mac_share": macs / total_m if total_m else 0.0})
+    return pd.DataFrame.from_records(
+        records, columns=["model", "kind", "params", "macs", "params_share", "mac_share"])
+
+
 def share_frame(models: list[ModelData]) -> pd.DataFrame:
     """Per-layer params share against MAC share, for layers that hold either."""
     import pandas as pd
@@ -167,26 +239,71 @@ def share_frame(models: list[ModelData]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
+def device_labels(bench: pd.DataFrame) -> list[str]:
+    """``cpu · AMD EPYC 7B13``, ``cuda · NVIDIA H100 80GB HBM3``: the device and its name.
+
+    The name is the run's ``env_device_name`` (what ``load_results`` gives every row; the GPU
+    on CUDA, the CPU model on CPU), used only where the run's device is the record's device;
+    a hand-made frame may carry ``device_name`` instead. Runs on different GPUs or CPUs thus
+    never share a label.
+    """
+    n = len(bench)
+    devices = [str(d) for d in bench["device"]]
+    if "env_device_name" in bench.columns:
+        names = list(bench["env_device_name"])
+        run_dev = list(bench["env_device"]) if "env_device" in bench.columns else [None] * n
+    elif "device_name" in bench.columns:
+        names, run_dev = list(bench["device_name"]), [None] * n
+    else:
+        names, run_dev = [None] * n, [None] * n
+    out = []
+    for dev, name, run in zip(devices, names, run_dev):
+        if _blank(name) or str(name) == dev or (not _blank(run) and str(run) != dev):
+            out.append(dev)
+        else:
+            out.append(f"{dev} · {name}")
+    return out
+
+
+def variant_label(graph: Any, compile_mode: Any) -> str:
+    """``eager``, ``CUDA graph`` or ``compile (MODE)``: how the forward was run."""
+    if not _blank(graph) and bool(graph):
+        return "CUDA graph"
+    if not _blank(compile_mode) and compile_mode:
+        return f"compile ({compile_mode})"
+    return "eager"
+
+
 def per_layer_frame(bench: pd.DataFrame) -> pd.DataFrame | None:
     """Per-layer timings from bench records run with ``--per-layer``: one row per layer.
 
     Per model, the first successful configuration that carries per-layer data is used (a model
     timed at several batch sizes would otherwise plot each layer several times); its label
-    (device, dtype, batch) is kept in ``config``.
+    (device, dtype, batch) is kept in ``config``, and its ``batch_size``, ``dtype``,
+    ``device_label`` and ``input_shape`` (the timed input, batch included) alongside.
     """
     if "per_layer" not in bench.columns:
         return None
+    labels = device_labels(bench)
     rows = []
     seen: set = set()
-    for rec in bench.to_dict(orient="records"):
+    for rec, device in zip(bench.to_dict(orient="records"), labels):
         layers = rec.get("per_layer")
         if not isinstance(layers, list) or not layers or rec.get("status") != "ok":
             continue
         if rec["model"] in seen:
             continue
         seen.add(rec["model"])
-        config = f"{rec.get('device')} · {rec.get('dtype')} · batch {rec.get('batch_size')}"
-        rows += [{"model": rec["model"], "config": config, **layer} for layer in layers]
+        config = f"{device} · {rec.get('dtype')} · batch {rec.get('batch_size')}"
+        shape = rec.get("input_shape")
+        extra = {"batch_size": int(rec.get("batch_size") or 1), "dtype": rec.get("dtype"),
+                 "device_label": device,
+                 "input_shape": tuple(shape) if isinstance(shape, (list, tuple)) else None}
+        rows += [{"model": rec["model"], "config": config, **extra, **layer} for layer in layers]
     import pandas as pd
 
     return pd.DataFrame(rows) if rows else None

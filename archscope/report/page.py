@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+    # a short modebar (save, zoom, pan, reset) stays clear of the titles at the top left
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
+                               "toggleSpikelines", "hoverClosestCartesian",
+                               "hoverCompareCartesian"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
 
@@ -41,6 +44,7 @@ class Table:
     headers: dict[str, str]
     caption: str = ""
     formats: dict[str, Any] = field(default_factory=dict)
+    text: tuple = ()  # columns of words (left-aligned, may wrap), besides the first
 
 
 @dataclass
@@ -75,11 +79,14 @@ def _cell(column: str, value: Any, formats: dict[str, Any]) -> str:
 
 def table_html(table: Table) -> str:
     cols = list(table.headers)
-    head = "".join(f"<th>{html.escape(table.headers[c])}</th>" for c in cols)
+    text_th = ' class="text"'
+    head = "".join(f"<th{text_th if c in table.text else ''}>{html.escape(table.headers[c])}</th>"
+                   for c in cols)
     body = []
     for rec in table.frame[cols].to_dict(orient="records"):
         cells = "".join(
-            f'<td class="{"num" if i else "name"}">{_cell(c, rec[c], table.formats)}</td>'
+            f'<td class="{"text" if c in table.text else "num" if i else "name"}">'
+            f'{_cell(c, rec[c], table.formats)}</td>'
             for i, c in enumerate(cols)
         )
         body.append(f"<tr>{cells}</tr>")
@@ -155,8 +162,14 @@ header p {{ margin: 0; color: #cbd2d9; }}
 nav {{ position: sticky; top: 0; z-index: 10; background: #fff; border-bottom: 1px solid var(--line);
   padding: 10px 40px; display: flex; flex-wrap: wrap; gap: 18px; font-size: 14px; }}
 nav a {{ color: var(--accent); text-decoration: none; }}
+section {{ scroll-margin-top: calc(var(--nav-height, 44px) + 12px); }}
 nav a:hover {{ text-decoration: underline; }}
 main {{ max-width: 1200px; margin: 0 auto; padding: 10px 24px 40px; }}
+@media (max-width: 900px) {{
+  header, nav {{ padding-left: 16px; padding-right: 16px; }}
+  main {{ padding: 4px 8px 24px; }}
+  section {{ padding: 14px 10px; }}
+}}
 section {{ background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px;
   margin: 24px 0; }}
 h2 {{ margin: 0 0 6px; font-size: 20px; }}
@@ -169,6 +182,8 @@ table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
 th, td {{ padding: 7px 10px; border-bottom: 1px solid var(--line); }}
 th {{ text-align: right; font-weight: 600; background: #f9fafb; vertical-align: bottom; }}
 th:first-child, td.name {{ text-align: left; }}
+th.text {{ text-align: left; }}
+td.text {{ text-align: left; overflow-wrap: anywhere; min-width: 12em; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 footer {{ max-width: 1200px; margin: 0 auto; padding: 0 24px 40px; color: var(--muted);
   font-size: 13px; }}
@@ -186,6 +201,13 @@ footer {{ max-width: 1200px; margin: 0 auto; padding: 0 24px 40px; color: var(--
 <script type="application/json" id="archscope-data">{payload}</script>
 <script>
 (function () {{
+  // Headings scrolled to from the nav stop below it, however many lines it wraps to.
+  var nav = document.querySelector("nav");
+  function navHeight() {{
+    document.documentElement.style.setProperty("--nav-height", nav.offsetHeight + "px");
+  }}
+  navHeight();
+  window.addEventListener("resize", navHeight);
   var data = JSON.parse(document.getElementById("archscope-data").textContent);
   data.figures.forEach(function (fig, i) {{
     var layout = fig.layout || {{}};
