@@ -34,6 +34,13 @@ def test_flops_is_byte_identical(runner, model, fmt):
     assert "macs" in out
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("args", [["summary", "googlenet"], ["verify", "lenet5"],
+                                  ["explain", "inception"], ["list", "resnet*"]])
+def test_other_tables_are_byte_identical(runner, args, fmt):
+    assert twice(runner, [*args, "-f", fmt])
+
+
 def test_output_files_are_byte_identical(runner, tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     for path in (a, b):

@@ -40,6 +40,13 @@ def test_unknown_model_is_exit_2(runner, tmp_path):
     assert res.exit_code == 2 and "lenet5" in res.output
 
 
+def test_a_mistake_leaves_no_empty_reports_folder(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["report", "lenett5"])
+    assert res.exit_code == 2 and "unknown model" in res.stderr
+    assert list(tmp_path.iterdir()) == []  # no reports/ made for nothing
+
+
 def test_lenet5_bars_are_the_hand_counts():
     from archscope.report import data as D
     from archscope.report import figures as F

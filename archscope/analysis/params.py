@@ -252,11 +252,9 @@ def param_report(
 
 
 def param_table(model_or_name: Any, input_size: Any = None, **kwargs: Any) -> pd.DataFrame:
-    """:func:`param_report`'s rows as a DataFrame (totals in ``df.attrs['total']``)."""
-    report = param_report(model_or_name, input_size, **kwargs)
-    df = report.rows
-    df.attrs.update({"model": report.model, "input_size": report.input_size, "total": report.total})
-    return df
+    """:func:`param_report`'s rows as a DataFrame (totals in ``df.attrs['total']``); keyword
+    arguments (``batch_size``, ``depth``, ``kwargs``) as there."""
+    return param_report(model_or_name, input_size, **kwargs).frame()
 
 
 def count_params(model: nn.Module) -> int:

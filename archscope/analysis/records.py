@@ -40,3 +40,10 @@ class LayerTable:
         import pandas as pd
 
         return pd.DataFrame(self.columns, columns=list(self.columns))
+
+    def frame(self) -> pd.DataFrame:
+        """``rows`` with the model, input size and totals in ``df.attrs``."""
+        df = self.rows
+        df.attrs.update({"model": self.model, "input_size": self.input_size,
+                         "total": self.total})
+        return df

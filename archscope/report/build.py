@@ -87,14 +87,18 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
         models = [models]
     if not models:
         raise ArchscopeError("give at least one model, e.g. `archscope report googlenet vgg16`")
+    explicit = output
     if output is None:
         names = [D.short_name(m) if isinstance(m, str) else type(m).__name__.lower()
                  for m in models]
         output = default_output(names)
-        output.parent.mkdir(parents=True, exist_ok=True)
     from ..io import check_writable, write_atomic
 
-    target = check_writable(output)  # fail before the counting, not after
+    default_dir = Path(output).parent if explicit is None else None
+    # fail before the counting, not after (the default folder is made only when writing, so a
+    # mistake leaves no empty reports/ behind)
+    target = Path(output) if default_dir is not None and not default_dir.exists() \
+        else check_writable(output)
     gathered = gather_models(models, input_size, engine, kwargs)
     bench_df = load_bench(bench) if bench is not None and len(bench) else None
     if bench_df is not None:  # bench records name a spec model by its spec, as given
@@ -110,4 +114,10 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
                 f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None
                                else ""))
     html_text = render_page(title, subtitle, sections, NOTES, plotly.offline.get_plotlyjs())
+    if default_dir is not None:
+        try:
+            default_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchscopeError(f"could not create {str(default_dir)!r}: {exc.strerror or exc}; "
+                                 "choose an output file with -o") from exc
     return write_atomic(target, html_text)

@@ -202,9 +202,9 @@ def flop_report(
     return LayerTable("flops", target.name, shape, columns, total, notes, meta)
 
 
-def flop_table(model_or_name: Any, input_size: Any = None, **kwargs: Any) -> pd.DataFrame:
-    """:func:`flop_report`'s rows as a DataFrame (totals in ``df.attrs['total']``)."""
-    report = flop_report(model_or_name, input_size, **kwargs)
-    df = report.rows
-    df.attrs.update({"model": report.model, "input_size": report.input_size, "total": report.total})
-    return df
+def flop_table(
+    model_or_name: Any, input_size: Any = None, *, engine: str = "fvcore", **kwargs: Any
+) -> pd.DataFrame:
+    """:func:`flop_report`'s rows as a DataFrame (totals in ``df.attrs['total']``); the other
+    keyword arguments (``batch_size``, ``depth``, ``dtype``, ``unit``, ``kwargs``) as there."""
+    return flop_report(model_or_name, input_size, engine=engine, **kwargs).frame()
