@@ -91,10 +91,185 @@ def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
     assert oom["batch_size"] == 2 and oom["median_ms"] is None and "allocate" in oom["reason"]
 
 
-def test_other_errors_are_not_swallowed(monkeypatch):
-    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(ValueError("bug"), on_call=1))
-    with pytest.raises(ValueError):
-        archscope.bench("lenet5", **FAST)
+def test_unexpected_error_is_recorded_and_the_sweep_goes_on(monkeypatch):
+    monkeypatch.setattr(runner, "time_until_stable",
+                        _failing_timer(ValueError("bug\n  on two lines"), on_call=2))
+    seen = []
+    res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], on_error=lambda rec, exc: seen.append(
+        (rec["batch_size"], type(exc).__name__, exc.__traceback__ is not None)), **FAST)
+    assert [r["status"] for r in res.records] == ["ok", "error", "ok"]
+    err = res.records[1]
+    assert err["reason"] == "ValueError: bug on two lines" and err["median_ms"] is None
+    assert seen == [(2, "ValueError", True)]  # the hook sees the live traceback (--debug prints it)
+
+
+class _FlatBatchNorm(nn.Module):
+    """Flatten → Linear(12, 8) → BatchNorm1d(8): in training, BatchNorm1d refuses a batch of 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.BatchNorm1d(8))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_batchnorm_batch_one_in_training_is_an_error_record():
+    res = archscope.bench(_FlatBatchNorm(), mode="train", batch_sizes=[2, 1], input_size=(3, 2, 2), **FAST)
+    ok, err = res.records
+    assert (ok["batch_size"], ok["status"]) == (2, "ok")
+    assert (err["batch_size"], err["status"]) == (1, "error")
+    assert err["reason"].startswith("ValueError: Expected more than 1 value per channel when training")
+    assert "\n" not in err["reason"] and not res.interrupted
+
+
+def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
+    """While the except block runs, the traceback pins the failed step's frames and tensors;
+    freeing memory there frees nothing. The clean-up must see no exception and a dead tensor."""
+    import gc
+    import weakref
+
+    refs, seen = [], []
+
+    def timer(*a, **k):
+        activations = torch.empty(1000)
+        refs.append(weakref.ref(activations))
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    real_free = runner.free_memory
+
+    def spy(device):
+        gc.collect()
+        seen.append((sys.exc_info()[0], refs[0]() is None))
+        real_free(device)
+
+    monkeypatch.setattr(runner, "time_until_stable", timer)
+    monkeypatch.setattr(runner, "free_memory", spy)
+    res = archscope.bench("lenet5", **FAST)
+    assert res.records[0]["status"] == "oom"
+    assert seen[0] == (None, True)
+
+
+def test_every_model_is_checked_before_anything_is_timed(monkeypatch):
+    monkeypatch.setattr(runner, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    with pytest.raises(ArchscopeError, match="unknown model 'resnt50'"):
+        archscope.bench(["lenet5", "resnt50"], **FAST)
+    # lenet5 takes 1×32×32 but cifar_cnn 3 channels: the second model's input fails up front
+    with pytest.raises(ArchscopeError, match="cifar_cnn"):
+        archscope.bench(["lenet5", "cifar_cnn"], input_size="1x32x32", **FAST)
+
+
+def test_factory_runs_once_and_the_counted_module_is_timed(tmp_path, monkeypatch):
+    calls = tmp_path / "calls"
+    factory = tmp_path / "net.py"
+    factory.write_text(
+        "from pathlib import Path\n"
+        "from torch import nn\n"
+        "def build():\n"
+        f"    log = Path({str(calls)!r})\n"
+        "    log.write_text(str(int(log.read_text()) + 1) if log.exists() else '1')\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(12, 8)), (3, 2, 2)\n")
+    counted = []
+    real_counts = runner.model_counts
+
+    def spy(model, shape, kwargs=None):
+        counted.append(model)
+        return real_counts(model, shape, kwargs)
+
+    monkeypatch.setattr(runner, "model_counts", spy)
+    res = archscope.bench(f"{factory}:build", batch_sizes=[1, 2, 4], **FAST)
+    assert calls.read_text() == "1"  # not 1 + one per batch size
+    assert len(counted) == 3 and all(m is counted[0] and isinstance(m, nn.Module) for m in counted)
+    # Linear(12, 8): 12 × 8 = 96 MACs per sample
+    assert [(r["batch_size"], r["macs"], r["status"]) for r in res.records] == [
+        (1, 96, "ok"), (2, 192, "ok"), (4, 384, "ok")]
+
+
+def test_batch_from_the_input_size_when_no_batch_sizes():
+    res = archscope.bench("lenet5", input_size="8,1,32,32", **FAST)
+    assert [(r["batch_size"], r["input_shape"]) for r in res.records] == [(8, [8, 1, 32, 32])]
+    assert res.settings["batch_sizes"] == [8]
+    assert archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[8], **FAST).records[0]["batch_size"] == 8
+    with pytest.raises(ArchscopeError, match="batch 8 but --batch-size is 4"):
+        archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[4], **FAST)
+    assert archscope.bench("lenet5", **FAST).records[0]["batch_size"] == 1  # neither given: 1
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(threads=0), "--threads 0 must be a whole number ≥ 1; leave it out to use every core"),
+    (dict(threads=-2), "--threads -2 must be a whole number ≥ 1"),
+    (dict(warmup=-1), "--warmup -1 must be a whole number ≥ 0"),
+    (dict(iters=0), "--iters 0 must be a whole number ≥ 1 or auto"),
+    (dict(budget_s=0), "--budget 0 must be a finite number of seconds > 0"),
+    (dict(budget_s=float("nan")), "--budget nan must be a finite number"),
+    (dict(budget_s=float("inf")), "--budget inf must be a finite number"),
+    (dict(dtypes=[]), "--dtype needs at least one of fp32, bf16, fp16"),
+    (dict(batch_sizes=[]), "--batch-size needs at least one whole number ≥ 1"),
+    (dict(batch_sizes=[2, 0]), "--batch-size 0 must be a whole number ≥ 1"),
+    (dict(channels_last=[]), "channels_last must be True, False or a list of them"),
+    (dict(per_layer=True, mode="train"), "--per-layer times inference forwards only"),
+])
+def test_bad_options_fail_before_anything_runs(monkeypatch, options, message):
+    monkeypatch.setattr(runner, "_prepare", lambda *a, **k: pytest.fail("built a model"))
+    with pytest.raises(ArchscopeError) as info:
+        archscope.bench("lenet5", **options)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cuda_n_runs_inside_its_device_context(monkeypatch):
+    """cuda:1: streams, events, synchronize and graphs must go to device 1, so everything from
+    building to timing runs inside torch.cuda.device(1). Faked: this test needs no GPU."""
+    log = []
+
+    class FakeDevice:
+        def __init__(self, device):
+            self.idx = torch.device(device).index
+
+        def __enter__(self):
+            log.append(("enter", self.idx))
+
+        def __exit__(self, *exc):
+            log.append(("exit", self.idx))
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "device", FakeDevice)
+    monkeypatch.setattr(runner, "environment", lambda device, threads: log.append("env") or {
+        "device": device, "device_name": "fake", "threads": threads})
+    monkeypatch.setattr(runner, "_prepare", lambda *a, **k: log.append("prepare") or types.SimpleNamespace(
+        shapes={1: (1, 1, 32, 32)}, counts={}, make=None, target=None))
+    monkeypatch.setattr(runner, "_sweep_model", lambda results, run, *a, **k: log.append(("sweep", run.device)))
+    archscope.bench("lenet5", device="cuda:1", **FAST)
+    assert log == [("enter", 1), "env", "prepare", ("sweep", "cuda:1"), ("exit", 1)]
+    assert runner.device_context("cpu").__class__.__name__ == "nullcontext"
+
+
+def test_cuda_index_beyond_the_devices_is_one_line(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ArchscopeError, match="'cuda:3' does not exist: this machine has 1 CUDA device"):
+        archscope.bench("lenet5", device="cuda:3")
+
+
+def test_measured_peak_once_per_dtype_and_the_share_uses_it(monkeypatch):
+    from archscope.bench.peak import Peak
+
+    calls = []
+
+    def fake_peak(device, dtype, name, timer):
+        calls.append((device, dtype))
+        return Peak(2.0, None, "fake matmul")
+
+    monkeypatch.setattr(runner, "device_peak", fake_peak)
+    res = archscope.bench("lenet5", batch_sizes=[1, 2], dtypes=["fp32", "bf16"], **FAST)
+    assert calls == [("cpu", "fp32"), ("cpu", "bf16")]  # four configurations, two peaks
+    for r in res.records:
+        assert r["status"] == "ok" and r["peak_tflops"] == 2.0 and r["peak_source"] == "fake matmul"
+        # LeNet-5: 416,520 MACs per sample → 2 × MACs × batch FLOPs per median
+        achieved = 2 * 416_520 * r["batch_size"] / (r["median_ms"] / 1000) / 1e12
+        assert r["tflops_from_macs"] == pytest.approx(achieved)
+        assert r["peak_share"] == pytest.approx(achieved / 2.0)
+    assert sum(n.startswith("peak ") for n in res.notes) == 2
 
 
 def test_unsupported_dtype_is_skipped(monkeypatch):
@@ -110,6 +285,15 @@ def test_ctrl_c_keeps_results_so_far(monkeypatch):
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert res.interrupted and [r["batch_size"] for r in res.records] == [1]
     assert res.document()["interrupted"] is True
+
+
+def test_ctrl_c_while_loading_returns_an_empty_interrupted_run(monkeypatch):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "_prepare", interrupted)
+    res = archscope.bench("lenet5", **FAST)
+    assert res.interrupted and res.records == [] and res.env["device"] == "cpu"
 
 
 def test_bad_names():
@@ -215,17 +399,19 @@ def test_time_layers_removes_hooks():
 
 def test_compile_variant_is_timed_apart(monkeypatch):
     compiled = []
+    real = torch.compile
 
-    def fake_compile(model, mode=None):
-        compiled.append(mode)
-        return model
+    def eager_compile(model, mode=None, dynamic=None):
+        compiled.append((mode, dynamic))
+        return real(model, backend="eager", dynamic=dynamic)  # dynamo for real, no code generation
 
-    monkeypatch.setattr(torch, "compile", fake_compile)
+    monkeypatch.setattr(torch, "compile", eager_compile)
     res = archscope.bench("lenet5", compile=True, compile_mode="max-autotune", **FAST)
     eager, comp = res.records
-    assert compiled == ["max-autotune"]
+    assert compiled == [("max-autotune", False)]
     assert eager["compile"] is None and eager["compile_s"] is None
     assert comp["compile"] == "max-autotune" and comp["compile_s"] > 0 and comp["status"] == "ok"
+    assert comp["compile_graphs"] == 1 and comp["compile_graph_breaks"] == 0
 
 
 def test_no_compile_unless_asked(monkeypatch):

@@ -69,6 +69,30 @@ def test_throughput_tflops_and_peak():
     assert stats.peak_tflops("AMD EPYC", "fp32") is None
 
 
+@pytest.mark.parametrize("name, mode, peak", [
+    # torch.cuda.get_device_name() strings. Datasheet "with sparsity" tensor figures halved.
+    ("NVIDIA H100 80GB HBM3", "bf16", 989.4),  # SXM5: 1,979 / 2
+    ("NVIDIA H100 NVL", "bf16", 835.5),  # NVL: 1,671 / 2, not the SXM's 989.4
+    ("NVIDIA H100 NVL", "tf32", 417.5),  # 835 / 2
+    ("NVIDIA H100 NVL", "fp32", 60.0),
+    ("NVIDIA H100 PCIe", "tf32", 378.0),  # 756 / 2
+    ("NVIDIA H100 PCIe", "fp32", 51.2),
+    ("NVIDIA H200", "bf16", 989.4),  # H200 SXM: same tensor cores and clocks as H100 SXM
+    ("NVIDIA H200 NVL", "bf16", 835.5),
+    ("NVIDIA GH200 480GB", "tf32", 494.7),
+    ("NVIDIA A100 80GB PCIe", "bf16", 312.0),  # A100 PCIe and SXM: 624 / 2
+    ("Tesla V100-SXM2-16GB", "fp16", 125.0),
+    ("Tesla V100-PCIE-32GB", "fp16", 112.0),
+    ("Tesla V100S-PCIE-32GB", "fp32", 16.4),
+    ("Tesla V100-SXM2-16GB", "bf16", None),  # Volta has no bf16 tensor cores
+    ("NVIDIA H100", "bf16", None),  # variant not named: no guess
+    ("NVIDIA H100 80GB HBM2e", "bf16", None),
+    ("NVIDIA GeForce RTX 4090", "fp16", None),
+])
+def test_datasheet_peak_names_the_variant(name, mode, peak):
+    assert stats.peak_tflops(name, mode) == peak
+
+
 def _fake_clock(step=0.001):
     counter = itertools.count()
     return lambda: next(counter) * step

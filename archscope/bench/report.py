@@ -25,6 +25,12 @@ def _variant(rec: dict) -> str:
     return "eager"
 
 
+def record_label(rec: dict) -> str:
+    """``lenet5 b1 fp32 NHWC train eager``: one configuration, as the progress bar names it."""
+    return (f"{rec['model']} b{rec['batch_size']} {rec['dtype']}{' NHWC' if rec['channels_last'] else ''} "
+            f"{rec['mode']} {_variant(rec)}")
+
+
 def summary_frame(records: list[dict]):
     import pandas as pd
 
@@ -80,7 +86,7 @@ def render_results(results, fmt) -> str:
     if fmt is Format.json:
         return to_json(results.document())
     notes = SUMMARY_NOTES + list(results.notes)
-    if results.env.get("device", "").startswith("cuda"):
+    if any(r.get("peak_source") for r in results.records):
         notes.append(PEAK_SOURCE)
     if results.interrupted:
         notes.append("interrupted: the sweep stopped early (Ctrl-C); rows are the configurations done")

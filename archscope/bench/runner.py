@@ -6,15 +6,36 @@ forward, ``--cuda-graphs``) and ``compile`` (``torch.compile``, ``--compile``), 
 eager are the cost of Python/launch overhead. Inference runs under ``torch.inference_mode()``;
 training runs forward + backward + ``torch.optim.SGD`` step in the dtype asked for (no autocast).
 
-Failures stay inside their configuration: out of memory → ``status="oom"`` (memory freed, the
-sweep goes on); a dtype the device cannot run → ``status="skipped"`` with the reason. Ctrl-C
-stops the sweep and returns what was measured, with ``interrupted=True``.
+Every model is loaded, traced and counted before anything is timed, so a bad name, spec or input
+size fails in one sentence at once instead of after minutes of timings. A user's factory runs
+once; the module it returned is the one counted and (copied per dtype and layout) the one timed.
+Zoo networks are checked and counted on a meta-device twin and built for real, with the same
+builder and options, when their turn comes (holding a whole zoo in memory up front would cost
+gigabytes).
+
+``--compile``: each configuration (dtype, layout, batch size) gets ``torch._dynamo.reset()`` and
+a fresh ``torch.compile(model, mode=…, dynamic=False)``: no dynamic batch dimension from an
+earlier batch size, and no compiled-code cache that would run into dynamo's recompile limit after
+a few configurations. Dynamo's counters tell whether a graph was really captured; when it was
+not, or the recompile limit was hit, the record says ``status="fallback"`` rather than passing
+eager timings off as compiled.
+
+Failures stay inside their configuration: out of memory → ``status="oom"``; a dtype the device
+cannot run → ``status="skipped"``; any other exception (a model that cannot run this batch size
+in training, a compiler failure) → ``status="error"`` with the exception in one line. Memory is
+freed after each failure and the sweep goes on. Ctrl-C stops the sweep and returns what was
+measured, with ``interrupted=True``.
+
+On CUDA the whole sweep runs inside ``torch.cuda.device(device)``, so ``cuda:1`` gets its
+streams, events, synchronizes and graphs on device 1, not on the current device 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,6 +44,7 @@ from typing import Any, Callable, Sequence
 from ..errors import ArchscopeError
 from . import stats
 from .counts import Counts, model_counts
+from .peak import Peak, device_peak, math_mode
 from .results import environment, new_record, results_document
 from .train import HeadLoss, training_loss
 from .timing import chunk_timer, synchronize, time_layers, time_until_stable
@@ -33,6 +55,7 @@ DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "bfloat16": "bf16", "float1
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 MODES = ("infer", "train")
 TRAIN_FLOPS_FACTOR = 3  # forward + backward ≈ 3 × forward (grad wrt inputs and wrt weights)
+REASON_CHARS = 300
 
 
 def parse_dtype(name: str) -> str:
@@ -44,8 +67,10 @@ def parse_dtype(name: str) -> str:
 
 
 def parse_device(name: str) -> str:
-    """``cpu``, ``cuda`` or ``cuda:N``; CUDA asked for but absent is an error (exit 2)."""
+    """``cpu``, ``cuda`` or ``cuda:N``; CUDA asked for but absent, or no device N, is an error."""
     import torch
+
+    from ..devices import check_device
 
     key = name.strip().lower()
     if key != "cpu" and not (key == "cuda" or (key.startswith("cuda:") and key[5:].isdigit())):
@@ -55,7 +80,23 @@ def parse_device(name: str) -> str:
             f"--device {key} needs CUDA, but torch {torch.__version__} sees no CUDA device; "
             "use --device cpu"
         )
+    check_device(key)  # cuda:N beyond the devices present
     return key
+
+
+def device_context(device: str):
+    """``torch.cuda.device(device)`` on CUDA (current device for streams, events, synchronize,
+    graphs and allocator statistics), nothing on the CPU."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.device(torch.device(device))
+    return contextlib.nullcontext()
+
+
+def one_line(text: str, limit: int = REASON_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -80,12 +121,24 @@ def unsupported_reason(exc: BaseException) -> str | None:
     return None
 
 
+def failure(exc: BaseException) -> tuple[str, str]:
+    """``(status, reason)`` of a configuration that raised ``exc``: oom, skipped or error."""
+    if is_oom(exc):
+        return "oom", one_line(str(exc), 200)
+    reason = unsupported_reason(exc)
+    if reason:
+        return "skipped", reason
+    return "error", one_line(f"{type(exc).__name__}: {exc}")
+
+
 def free_memory(device: str) -> None:
+    """Collect garbage; on CUDA give cached blocks back and restart the peak-memory count."""
     gc.collect()
     if device.startswith("cuda"):
         import torch
 
         torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(torch.device(device))
 
 
 @dataclass
@@ -128,30 +181,70 @@ class _Config:
             threads=self.threads, input_shape=list(self.shape), **fields,
         )
 
+    def label(self, variant: str) -> str:
+        return (f"{self.name} b{self.batch_size} {self.dtype}{' NHWC' if self.channels_last else ''} "
+                f"{self.mode} {variant}")
 
-def _figures(cfg: _Config, times: list[float], stopped: str) -> dict:
+
+@dataclass
+class _Prepared:
+    """A model checked, traced and counted before the sweep: shapes and counts per batch size,
+    and ``make()`` giving a fresh module to time (a copy of the counted one, or the zoo builder)."""
+
+    target: Any
+    shapes: dict[int, tuple]
+    counts: dict[int, Counts]
+    make: Callable[[], Any]
+
+
+@dataclass
+class _Run:
+    """State shared by the whole sweep: progress, the measured peaks, the error hook."""
+
+    device: str
+    device_name: str | None
+    total: int
+    on_progress: Callable[[int, int, str], None] | None
+    on_error: Callable[[dict, BaseException], None] | None
+    notes: list[str]
+    done: int = 0
+    peaks: dict[str, Peak] = field(default_factory=dict)
+
+    def progress(self, label: str) -> None:
+        if self.on_progress:
+            self.on_progress(self.done, self.total, label)
+        self.done += 1
+
+    def peak(self, dtype: str) -> Peak:
+        """The device's peak in ``dtype``'s math mode, measured on first use and then reused."""
+        mode = math_mode(self.device, dtype)
+        if mode not in self.peaks:
+            pk = device_peak(self.device, dtype, self.device_name, chunk_timer(self.device.split(":")[0]))
+            self.peaks[mode] = pk
+            shown = f"{pk.measured:.4g} TFLOP/s, {pk.source}" if pk.measured is not None else pk.source
+            sheet = f"; datasheet {pk.datasheet:g} TFLOP/s" if pk.datasheet is not None else ""
+            self.notes.append(f"peak {mode} on {self.device}: {shown}{sheet}")
+        return self.peaks[mode]
+
+
+def _figures(cfg: _Config, times: list[float], stopped: str, peak: Peak) -> dict:
     import torch
 
     s = stats.summarize(times)
     factor = TRAIN_FLOPS_FACTOR if cfg.mode == "train" else 1
     flops = cfg.counts.flops * factor if cfg.counts.flops is not None else None
     mac_flops = 2 * cfg.counts.macs * factor if cfg.counts.macs is not None else None
-    out = dict(s, stopped=stopped, throughput_items_s=stats.throughput(cfg.batch_size, s["median_ms"]),
+    out = dict(s, status="ok", stopped=stopped,
+               throughput_items_s=stats.throughput(cfg.batch_size, s["median_ms"]),
                macs=cfg.counts.macs, flops=cfg.counts.flops, flops_per_iter=flops,
                tflops=stats.tflops(flops, s["median_ms"]),
-               tflops_from_macs=stats.tflops(mac_flops, s["median_ms"]))
+               tflops_from_macs=stats.tflops(mac_flops, s["median_ms"]),
+               peak_tflops=peak.best, peak_tflops_datasheet=peak.datasheet, peak_source=peak.source)
+    if peak.best and out["tflops_from_macs"] is not None:
+        out["peak_share"] = out["tflops_from_macs"] / peak.best
     if cfg.device.startswith("cuda"):
-        name = torch.cuda.get_device_name(torch.device(cfg.device))
-        math_mode = cfg.dtype
-        if cfg.dtype == "fp32":
-            math_mode = "tf32" if torch.backends.cudnn.allow_tf32 else "fp32"
-        peak = stats.peak_tflops(name, math_mode)
-        out["peak_tflops"] = peak
-        if peak and out["tflops_from_macs"] is not None:
-            out["peak_share"] = out["tflops_from_macs"] / peak
         out["peak_mem_bytes"] = int(torch.cuda.max_memory_allocated(torch.device(cfg.device)))
     return out
-
 
 def _per_layer(cfg: _Config, model, step, passes: int) -> dict:
     layers, pass_ms = time_layers(model, step, cfg.device.split(":")[0], passes)
@@ -171,13 +264,53 @@ def _per_layer(cfg: _Config, model, step, passes: int) -> dict:
             "layers_pass_ms": whole}
 
 
+def dynamo_counts() -> dict[str, int]:
+    """A snapshot of dynamo's global counters that tell compiled from eager runs.
+
+    ``graphs``: FX graphs captured (``stats.unique_graphs``); ``frames``/``frames_ok``: frames
+    dynamo tried to convert and converted; ``breaks``: graph breaks; ``limits``: frames given up
+    on because the recompile limit (``recompile_limit``, once ``cache_size_limit``) was hit.
+    """
+    from torch._dynamo.utils import counters
+
+    limits = sum(n for key, n in counters["unimplemented"].items()
+                 if "limit" in key.lower() and ("recompile" in key.lower() or "cache_size" in key.lower()))
+    return {"graphs": counters["stats"]["unique_graphs"], "frames": counters["frames"]["total"],
+            "frames_ok": counters["frames"]["ok"], "breaks": sum(counters["graph_break"].values()),
+            "limits": limits}
+
+
+def compile_outcome(before: dict, compiled: dict, after: dict) -> dict:
+    """Record fields for a compiled configuration from three :func:`dynamo_counts` snapshots:
+    before the first (compiling) call, after it, and after warm-up and timing.
+
+    ``fallback`` when the first call captured no graph (dynamo ran the whole forward eagerly,
+    e.g. a model under ``torch.compiler.disable``), or when the recompile limit was hit or a frame
+    failed to convert later (those calls ran eagerly): the timings are then eager ones.
+    """
+    out = {"compile_graphs": after["graphs"] - before["graphs"],
+           "compile_graph_breaks": after["breaks"] - before["breaks"]}
+    failed_later = (after["frames"] - after["frames_ok"]) - (compiled["frames"] - compiled["frames_ok"])
+    if compiled["graphs"] == before["graphs"]:
+        breaks = compiled["breaks"] - before["breaks"]
+        out.update(status="fallback", reason=(
+            "torch.compile captured no graph" + (f" ({breaks} graph breaks)" if breaks else "")
+            + "; dynamo ran the forward eagerly, so these are eager timings"))
+    elif after["limits"] > before["limits"] or failed_later > 0:
+        out.update(status="fallback", reason=(
+            "dynamo hit its recompile limit or failed to convert a frame after compiling; those "
+            "calls ran eagerly, so these timings are not compiled ones"))
+    return out
+
+
 def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | None, budget_s: float,
-             per_layer: bool) -> dict:
+             per_layer: bool, peak: Callable[[], Peak]) -> dict:
     """Time one variant of one configuration; returns the figures for its record."""
     import torch
 
     dev_type = cfg.device.split(":")[0]
     cuda = dev_type == "cuda"
+    device_peak_ = peak()  # measured once per device and math mode, before peak memory is reset
     if cuda:
         torch.cuda.reset_peak_memory_stats(torch.device(cfg.device))
     extra: dict[str, Any] = {}
@@ -197,10 +330,12 @@ def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | 
             return model(x)
 
     if variant == "compile":
+        counts_before = dynamo_counts()
         t0 = time.perf_counter()
         step()  # the first call traces and generates code
         synchronize(dev_type)
         extra["compile_s"] = time.perf_counter() - t0
+        counts_compiled = dynamo_counts()
     timed = step
     t0 = time.perf_counter()
     for _ in range(warmup):
@@ -226,18 +361,62 @@ def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | 
         synchronize(dev_type)
     times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=iters, budget_s=budget_s,
                                        first_chunk=first_chunk)
-    out = _figures(cfg, times, stopped)
+    out = _figures(cfg, times, stopped, device_peak_)
     out.update(extra)
+    if variant == "compile":
+        out.update(compile_outcome(counts_before, counts_compiled, dynamo_counts()))
     if per_layer and variant == "eager" and cfg.mode == "infer":
         out.update(_per_layer(cfg, model, step, passes=max(3, min(20, len(times)))))
     return out
+
+
+def _whole(value: Any, option: str, minimum: int, hint: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ArchscopeError(f"{option} {value!r} must be a whole number ≥ {minimum}{hint}")
+    return value
+
+
+def _batch_list(batch_sizes: Any) -> list[int | None]:
+    """``None`` → ``[None]`` (the batch of the input size, else 1); an int or ints ≥ 1 as a list."""
+    if batch_sizes is None:
+        return [None]
+    values = [batch_sizes] if isinstance(batch_sizes, int) else list(batch_sizes)
+    if not values:
+        raise ArchscopeError("--batch-size needs at least one whole number ≥ 1, e.g. 1,8,64")
+    return [_whole(b, "--batch-size", 1, ", e.g. 1,8,64") for b in values]
+
+
+def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
+             kwargs: dict | None) -> _Prepared:
+    """Load, trace and count one model (no timing); any mistake raises ArchscopeError now."""
+    from ..analysis.trace import trace_forward
+    from ..models import load_target, resolve_input_shape
+    from ..specs import is_spec
+
+    if isinstance(spec, str) and not is_spec(spec):  # a zoo name: a meta twin, built for real later
+        target = load_target(spec, device="meta", kwargs=kwargs, init=False)
+
+        def make():
+            return load_target(spec, device=device, kwargs=kwargs).model
+    else:  # a module, or a spec whose factory runs here, once
+        target = load_target(spec, device="cpu", kwargs=kwargs)
+
+        def make():
+            return copy.deepcopy(target.model)
+    shapes: dict[int, tuple] = {}
+    for b in batches:
+        shape = resolve_input_shape(target, input_size, b)
+        shapes.setdefault(shape[0], shape)
+    trace_forward(target.model, next(iter(shapes.values())), name=target.name)  # bad input → one line
+    counts = {b: model_counts(target.model, s) for b, s in shapes.items()}
+    return _Prepared(target, shapes, counts, make)
 
 
 def bench(
     models: str | Sequence[Any],
     *,
     device: str = "cpu",
-    batch_sizes: int | Sequence[int] = (1,),
+    batch_sizes: int | Sequence[int] | None = None,
     dtypes: str | Sequence[str] = ("fp32",),
     channels_last: bool | Sequence[bool] = False,
     cuda_graphs: bool = False,
@@ -252,23 +431,30 @@ def bench(
     input_size: Any = None,
     kwargs: dict | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    on_error: Callable[[dict, BaseException], None] | None = None,
 ) -> BenchResults:
     """Time every configuration in the product of the options; see the module docstring.
 
+    ``batch_sizes=None``: the batch inside ``input_size`` (``"8,3,32,32"``), else 1.
     ``iters=None`` is ``--iters auto`` (until the median's 95 % CI is within 1 %, or
     ``budget_s`` seconds per configuration). ``warmup=None``: 10 iterations on CUDA (cuDNN
     autotuning happens in the first ones), 3 on CPU. ``threads=None``: every core this process
-    may use. Models are built for real on ``device`` from the zoo (or taken as given).
+    may use (``threads`` must otherwise be ≥ 1). ``on_error(record, exc)`` is called for each
+    configuration recorded as ``error``, while ``exc``'s traceback is still at hand.
+    Invalid options raise :class:`ArchscopeError` before anything is built or timed.
     """
     import torch
 
-    from ..analysis.trace import trace_forward
-    from ..models import load_target, resolve_input_shape
-
     models = [models] if isinstance(models, (str, torch.nn.Module)) else list(models)
-    batch_sizes = [batch_sizes] if isinstance(batch_sizes, int) else list(batch_sizes)
+    if not models:
+        raise ArchscopeError("give at least one model, e.g. archscope bench lenet5")
+    batches = _batch_list(batch_sizes)
     dtypes = [parse_dtype(d) for d in ([dtypes] if isinstance(dtypes, str) else dtypes)]
+    if not dtypes:
+        raise ArchscopeError(f"--dtype needs at least one of {', '.join(DTYPE_NAMES)}")
     layouts = [channels_last] if isinstance(channels_last, bool) else list(channels_last)
+    if not layouts or not all(isinstance(v, bool) for v in layouts):
+        raise ArchscopeError("channels_last must be True, False or a list of them")
     device = parse_device(device)
     if mode not in MODES:
         raise ArchscopeError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
@@ -276,41 +462,50 @@ def bench(
         raise ArchscopeError(f"unknown compile mode {compile_mode!r}; choose from {', '.join(COMPILE_MODES)}")
     if cuda_graphs and not device.startswith("cuda"):
         raise ArchscopeError("--cuda-graphs needs --device cuda")
-    if iters is not None and iters < 1 or budget_s <= 0:
-        raise ArchscopeError("--iters must be ≥ 1 (or auto) and --budget > 0 seconds")
+    if per_layer and mode == "train":
+        raise ArchscopeError("--per-layer times inference forwards only; use it with --mode infer "
+                             "(the default), or drop it for --mode train")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if iters is not None:
+        _whole(iters, "--iters", 1, " or auto")
+    if warmup is not None:
+        _whole(warmup, "--warmup", 0)
+    if threads is not None:
+        _whole(threads, "--threads", 1, f"; leave it out to use every core ({cores} here)")
+    if (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float))
+            or not math.isfinite(budget_s) or budget_s <= 0):
+        raise ArchscopeError(f"--budget {budget_s!r} must be a finite number of seconds > 0, e.g. 2")
     cuda = device.startswith("cuda")
     warmup = (10 if cuda else 3) if warmup is None else warmup
     variants = ["eager"] + (["graph"] if cuda_graphs else []) + (["compile"] if compile else [])
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n_threads = threads or cores
+    n_threads = cores if threads is None else threads
     settings = dict(models=[m if isinstance(m, str) else type(m).__name__ for m in models],
                     device=device, batch_sizes=batch_sizes, dtypes=dtypes, channels_last=layouts,
                     cuda_graphs=cuda_graphs, compile=compile, compile_mode=compile_mode, mode=mode,
                     warmup=warmup, iters=iters if iters is not None else "auto", budget_s=budget_s,
                     threads=n_threads, per_layer=per_layer, input_size=input_size, kwargs=kwargs)
     results = BenchResults([], {}, settings, notes=[])
-    total = len(models) * len(dtypes) * len(layouts) * len(batch_sizes) * len(variants)
-    done = 0
     saved = (torch.get_num_threads(), torch.backends.cudnn.benchmark)
     torch.set_num_threads(n_threads)
     torch.backends.cudnn.benchmark = True
     try:
-        results.env = environment(device, n_threads)
-        for spec in models:
-            target = load_target(spec, device=device, kwargs=kwargs)
-            shapes = {b: resolve_input_shape(target, input_size, b) for b in batch_sizes}
-            trace_forward(target.model, shapes[batch_sizes[0]], name=target.name)  # bad input → one line
-            counts = {b: model_counts(spec if isinstance(spec, str) else target.model, s, kwargs)
-                      for b, s in shapes.items()}
-            for note in {c.note for c in counts.values() if c.note}:
-                if note not in results.notes:
-                    results.notes.append(note)
-            for dtype in dtypes:
-                for layout in layouts:
-                    done = _sweep_model(results, target, shapes, counts, device, dtype, layout, mode,
-                                        n_threads, variants, done, total, on_progress,
-                                        warmup=warmup, iters=iters, budget_s=budget_s,
-                                        compile_mode=compile_mode, per_layer=per_layer)
+        with device_context(device):
+            results.env = environment(device, n_threads)
+            # Everything that can fail on the user's input fails here, before any timing.
+            prepared = [_prepare(spec, device, input_size, batches, kwargs) for spec in models]
+            settings["batch_sizes"] = list(prepared[0].shapes)
+            run = _Run(device, results.env.get("device_name"),
+                       sum(len(p.shapes) for p in prepared) * len(dtypes) * len(layouts) * len(variants),
+                       on_progress, on_error, results.notes)
+            for prep in prepared:
+                for dtype in dtypes:
+                    for layout in layouts:
+                        _sweep_model(results, run, prep, dtype, layout, mode, n_threads, variants,
+                                     warmup=warmup, iters=iters, budget_s=budget_s,
+                                     compile_mode=compile_mode, per_layer=per_layer)
+                prep.make = prep.target = None  # this model's weights are no longer needed
+            if on_progress:
+                on_progress(run.done, run.total, "done")
     except KeyboardInterrupt:
         results.interrupted = True
     finally:
@@ -322,63 +517,64 @@ def bench(
     return results
 
 
-def _sweep_model(results, target, shapes, counts, device, dtype, layout, mode, n_threads, variants,
-                 done, total, on_progress, **opts) -> int:
+def _sweep_model(results: BenchResults, run: _Run, prep: _Prepared, dtype: str, layout: bool, mode: str,
+                 n_threads: int, variants: list[str], **opts) -> None:
     import torch
 
+    device = run.device
     cuda = device.startswith("cuda")
     torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
     fmt = torch.channels_last if layout else torch.contiguous_format
-    model = compiled = None
-    for batch, shape in shapes.items():
-        cfg = _Config(target.name, device, dtype, layout, batch, shape, mode, n_threads, counts[batch])
-        for variant in variants:
-            label = f"{cfg.name} b{batch} {dtype}{' NHWC' if layout else ''} {mode} {variant}"
-            if on_progress:
-                on_progress(done, total, label)
-            done += 1
-            cm = opts["compile_mode"]
-            if cuda and dtype == "bf16" and not torch.cuda.is_bf16_supported():
-                results.records.append(cfg.record(variant, cm, status="skipped",
-                                                  reason="this GPU cannot run bf16 (needs Ampere or newer)"))
-                continue
-            if variant == "graph" and mode == "train":
-                results.records.append(cfg.record(variant, cm, status="skipped",
-                                                  reason="CUDA graphs are timed in infer mode only"))
-                continue
-            x = None
-            try:
-                if model is None:
-                    model = copy.deepcopy(target.model).to(
-                        device=device, dtype=torch_dtype, memory_format=fmt)
-                run_model = model
-                if variant == "compile":
-                    if compiled is None:
-                        compiled = torch.compile(model, mode=cm)
-                    run_model = compiled
-                x = torch.randn(shape, device=device, dtype=torch_dtype)
-                if len(shape) == 4:
-                    x = x.contiguous(memory_format=fmt)
-                with torch.inference_mode(mode == "infer"):
-                    figures = _measure(cfg, variant, run_model, x, warmup=opts["warmup"],
-                                       iters=opts["iters"], budget_s=opts["budget_s"],
-                                       per_layer=opts["per_layer"])
-                results.records.append(cfg.record(variant, cm, status="ok", **figures))
-            except Exception as exc:  # noqa: BLE001 - OOM and unsupported dtypes stay in their record
-                if is_oom(exc):
-                    results.records.append(cfg.record(variant, cm, status="oom",
-                                                      reason=" ".join(str(exc).split())[:200]))
-                elif unsupported_reason(exc):
+    cm = opts["compile_mode"]
+    model = run_model = x = None
+    try:
+        for batch, shape in prep.shapes.items():
+            cfg = _Config(prep.target.name, device, dtype, layout, batch, shape, mode, n_threads,
+                          prep.counts[batch])
+            for variant in variants:
+                run.progress(cfg.label(variant))
+                if cuda and dtype == "bf16" and not torch.cuda.is_bf16_supported():
                     results.records.append(cfg.record(variant, cm, status="skipped",
-                                                      reason=unsupported_reason(exc)))
-                else:
-                    raise
-                del exc
-                x = None
-                if model is not None:
-                    for p in model.parameters():
-                        p.grad = None
-                free_memory(device)
-    del model, compiled
-    free_memory(device)
-    return done
+                                                      reason="this GPU cannot run bf16 (needs Ampere or newer)"))
+                    continue
+                if variant == "graph" and mode == "train":
+                    results.records.append(cfg.record(variant, cm, status="skipped",
+                                                      reason="CUDA graphs are timed in infer mode only"))
+                    continue
+                failed = None
+                try:
+                    if model is None:
+                        model = prep.make().to(device=device, dtype=torch_dtype, memory_format=fmt)
+                    run_model = model
+                    if variant == "compile":
+                        # Fresh per configuration: no dynamic batch dimension inferred from the
+                        # previous batch size, no recompile limit reached across configurations.
+                        torch._dynamo.reset()
+                        run_model = torch.compile(model, mode=cm, dynamic=False)
+                    x = torch.randn(shape, device=device, dtype=torch_dtype)
+                    if len(shape) == 4:
+                        x = x.contiguous(memory_format=fmt)
+                    with torch.inference_mode(mode == "infer"):
+                        figures = _measure(cfg, variant, run_model, x, warmup=opts["warmup"],
+                                           iters=opts["iters"], budget_s=opts["budget_s"],
+                                           per_layer=opts["per_layer"], peak=lambda: run.peak(dtype))
+                    results.records.append(cfg.record(variant, cm, **figures))
+                except Exception as exc:  # noqa: BLE001 - every failure stays in its configuration
+                    status, reason = failure(exc)
+                    failed = cfg.record(variant, cm, status=status, reason=reason)
+                    if status == "error" and run.on_error is not None:
+                        run.on_error(failed, exc)
+                if failed is not None:
+                    # Clean up only now: inside the except block the traceback still held every
+                    # frame of the failed step, and with them its activations and gradients.
+                    results.records.append(failed)
+                    run_model = x = None
+                    if model is not None:
+                        for p in model.parameters():
+                            p.grad = None
+                    free_memory(device)
+    finally:
+        model = run_model = x = None
+        if "compile" in variants:
+            torch._dynamo.reset()  # compiled code holds on to the model's tensors
+        free_memory(device)

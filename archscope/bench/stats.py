@@ -17,31 +17,47 @@ Every time here is in milliseconds. Conventions (stated so figures can be checke
 from __future__ import annotations
 
 import math
+import re
 from typing import Sequence
 
-# Peak dense throughput in TFLOP/s (one FMA = 2 FLOPs, no structured sparsity), per GPU and
-# math mode. Sources: NVIDIA H100 Tensor Core GPU datasheet (SXM5 / PCIe columns), NVIDIA H200
-# datasheet, NVIDIA A100 Tensor Core GPU datasheet (2021), NVIDIA V100 datasheet; the
-# datasheets quote tensor-core figures "with sparsity", the dense figures below are half of
-# those. Keys are matched against ``torch.cuda.get_device_name()`` in order, first hit wins.
+# Datasheet peak dense throughput in TFLOP/s (one FMA = 2 FLOPs, no structured sparsity), per
+# GPU variant and math mode. Sources: NVIDIA H100 Tensor Core GPU datasheet (H100 SXM, H100 NVL
+# and H100 PCIe columns), NVIDIA H200 datasheet (H200 SXM, H200 NVL), NVIDIA GH200 datasheet,
+# NVIDIA A100 datasheet (SXM and PCIe share these figures), NVIDIA V100 / V100S datasheets. The
+# datasheets quote tensor-core figures "with sparsity"; the dense figures below are half of those.
+# Variants of one chip differ (an H100 NVL is not an H100 SXM), so each row is a pattern over
+# ``torch.cuda.get_device_name()`` that names the variant; a name no row matches has no datasheet
+# figure (None) rather than a neighbour's. Rows are tried in order, first match wins.
+_H100_SXM = {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}
+_H100_NVL = {"fp32": 60.0, "tf32": 417.5, "bf16": 835.5, "fp16": 835.5}
 PEAK_TFLOPS: list[tuple[str, dict[str, float]]] = [
-    ("H100 PCIe", {"fp32": 51.2, "tf32": 378.0, "bf16": 756.0, "fp16": 756.0}),
-    ("H100", {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}),  # SXM5 (HBM3)
-    ("H200", {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}),
-    ("A100", {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0}),
-    ("V100", {"fp32": 15.7, "fp16": 125.0}),
+    (r"\bH100\b.*\bNVL\b", _H100_NVL),  # "NVIDIA H100 NVL"
+    (r"\bH100\b.*\bPCIe\b", {"fp32": 51.2, "tf32": 378.0, "bf16": 756.0, "fp16": 756.0}),
+    (r"\bH100\b.*\b(SXM\d?|HBM3)\b", _H100_SXM),  # "NVIDIA H100 80GB HBM3" is the SXM5 board
+    (r"\bGH200\b", _H100_SXM),  # "NVIDIA GH200 480GB": the Hopper GPU at SXM clocks
+    (r"\bH200\b.*\bNVL\b", _H100_NVL),  # "NVIDIA H200 NVL"
+    (r"\bH200\b", _H100_SXM),  # "NVIDIA H200": the SXM board (the NVL says NVL)
+    (r"\bA100\b", {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0}),
+    (r"\bV100S\b", {"fp32": 16.4, "fp16": 130.0}),  # "Tesla V100S-PCIE-32GB"
+    (r"\bV100\b.*\bPCIE\b", {"fp32": 14.0, "fp16": 112.0}),  # "Tesla V100-PCIE-16GB"
+    (r"\bV100\b.*\bSXM\d?\b", {"fp32": 15.7, "fp16": 125.0}),  # "Tesla V100-SXM2-16GB"
 ]
 PEAK_SOURCE = (
-    "peak: NVIDIA datasheets (H100 SXM5/PCIe, H200, A100, V100), dense tensor-core TFLOP/s "
-    "(sparsity figures halved); fp32 convolutions are compared with the TF32 peak when cuDNN "
-    "TF32 is allowed (PyTorch's default)"
+    "peak_tflops: measured, the median rate of a dense matmul in the configuration's dtype timed "
+    "with the same clock (once per device and dtype per run; see peak_source); peak_share = "
+    "TFLOP/s from MACs / peak_tflops; peak_tflops_datasheet: NVIDIA's dense figure for this GPU "
+    "variant where known. fp32 is compared in TF32 when cuDNN TF32 is allowed (PyTorch's default)"
 )
 
 
 def peak_tflops(device_name: str, math_mode: str) -> float | None:
-    """Peak dense TFLOP/s of ``device_name`` in ``math_mode`` (fp32|tf32|bf16|fp16), if known."""
-    for key, table in PEAK_TFLOPS:
-        if key.lower() in device_name.lower():
+    """Datasheet peak dense TFLOP/s of ``device_name`` in ``math_mode`` (fp32|tf32|bf16|fp16).
+
+    None when the name matches no variant in :data:`PEAK_TFLOPS` or the variant has no figure
+    for that math mode.
+    """
+    for pattern, table in PEAK_TFLOPS:
+        if re.search(pattern, device_name, flags=re.IGNORECASE):
             return table.get(math_mode)
     return None
 
