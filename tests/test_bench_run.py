@@ -389,6 +389,15 @@ def test_per_layer_on_cpu(monkeypatch):
     assert rec["tflops"] == pytest.approx(2 * total / (rec["median_ms"] / 1000) / 1e12)
 
 
+def test_per_layer_lists_a_blocks_own_work_only_when_it_holds_macs():
+    # basic_block's own row is its residual add (0 MACs): not timed alone, so not listed; its
+    # leaves are. 256 channels on 56×56, two 3×3 convs of 9·256·256 taps each.
+    rec = archscope.bench("basic_block", per_layer=True, **FAST).records[0]
+    rows = {r["layer"]: r for r in rec["per_layer"]}
+    assert "(model)" not in rows and all(r["calls"] for r in rows.values())
+    assert rows["conv1"]["macs"] == rows["conv2"]["macs"] == 56 * 56 * 256 * 9 * 256
+
+
 def test_time_layers_removes_hooks():
     model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 1)))
     x = torch.randn(2, 3)

@@ -256,10 +256,15 @@ def _per_layer(cfg: _Config, model, step, passes: int) -> dict:
         rows.append({"layer": path, "type": info["type"], "calls": info["calls"],
                      "time_ms": info["time_ms"], "time_share": info["time_ms"] / whole,
                      "macs": macs, "mac_share": macs / total_macs if macs is not None and total_macs else None})
-    for path, macs in cfg.counts.per_layer_macs.items():  # counted layers that never ran alone
-        if path not in layers:
-            rows.append({"layer": path, "type": None, "calls": 0, "time_ms": None, "time_share": None,
-                         "macs": macs, "mac_share": macs / total_macs if total_macs else None})
+    # A block's own work outside its children (a residual add, a matmul in its forward) is
+    # counted but never timed alone: listed only when it holds MACs, so the MAC shares add up.
+    modules = dict(model.named_modules())
+    for path, macs in cfg.counts.per_layer_macs.items():
+        if path not in layers and macs:
+            kind = type(modules[path]).__name__ if path in modules else None
+            rows.append({"layer": path, "type": kind, "calls": None, "time_ms": None,
+                         "time_share": None, "macs": macs,
+                         "mac_share": macs / total_macs if total_macs else None})
     return {"per_layer": rows, "layers_sum_ms": sum(i["time_ms"] for i in layers.values()),
             "layers_pass_ms": whole}
 

@@ -46,7 +46,9 @@ PEAK_SOURCE = (
     "peak_tflops: measured, the median rate of a dense matmul in the configuration's dtype timed "
     "with the same clock (once per device and dtype per run; see peak_source); peak_share = "
     "TFLOP/s from MACs / peak_tflops; peak_tflops_datasheet: NVIDIA's dense figure for this GPU "
-    "variant where known. fp32 is compared in TF32 when cuDNN TF32 is allowed (PyTorch's default)"
+    "variant where known. fp32 is compared in TF32 when cuDNN TF32 is allowed (PyTorch's default). "
+    "peak_share can pass 100 % where a library does fewer multiplies than the nominal MACs "
+    "(Winograd or FFT convolutions, common for 3×3 kernels)"
 )
 
 
