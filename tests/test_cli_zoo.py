@@ -132,3 +132,20 @@ def test_help_imports_no_torch():
 
 def test_params_imports_no_plotly():
     assert "plotly" not in _imported_after(["params", "lenet5", "-f", "csv"])
+
+
+@pytest.mark.parametrize("name, first", [
+    ("p.csv", "# params = weights"),  # the CSV's comment lines
+    ("p.json", "{"),
+    ("p.md", "**lenet5 · params"),
+    ("p.txt", "lenet5 · params"),  # no known extension: the text table
+])
+def test_output_format_follows_the_file_extension(runner, tmp_path, name, first):
+    res = runner.invoke(app, ["params", "lenet5", "-o", str(tmp_path / name)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(first)
+
+
+def test_explicit_format_wins_over_the_extension(runner, tmp_path):
+    res = runner.invoke(app, ["params", "lenet5", "-f", "csv", "-o", str(tmp_path / "p.json")])
+    assert res.exit_code == 0 and (tmp_path / "p.json").read_text().startswith("# params")

@@ -15,6 +15,23 @@ ModelArg = Annotated[str, typer.Argument(
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+OutFormatOpt = Annotated[
+    Optional[Format],
+    typer.Option("--format", "-f", case_sensitive=False, show_default=False,
+                 help="Output format: table, csv, json or markdown. Default: from the -o file's "
+                 "extension (.csv, .json, .md), else table."),
+]
+SUFFIX_FORMATS = {".csv": Format.csv, ".json": Format.json, ".md": Format.markdown,
+                  ".markdown": Format.markdown}
+
+
+def pick_format(fmt: Format | None, output: Path | None) -> Format:
+    """The format asked for, else the one the output file's extension names, else a table."""
+    if fmt is not None:
+        return fmt
+    return SUFFIX_FORMATS.get(output.suffix.lower(), Format.table) if output else Format.table
+
+
 OutputOpt = Annotated[
     Optional[Path],
     typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),

@@ -8,7 +8,8 @@ import typer
 
 from .app import command, fail
 from .common import (
-    BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, KwargsOpt, ModelArg, OutputOpt, emit, parse_kwargs,
+    BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
+    parse_kwargs, pick_format,
 )
 from ..render import Format
 
@@ -48,7 +49,7 @@ def flops_cmd(
     engine: EngineOpt = "meta",
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from ..analysis.flops import flop_report
@@ -56,7 +57,7 @@ def flops_cmd(
 
     rep = flop_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
                       dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
-    emit(render_layer_table(rep, fmt), output)
+    emit(render_layer_table(rep, pick_format(fmt, output)), output)
 
 
 @command("summary", help="The module tree with output shapes, params and MACs, plus memory. "
@@ -69,7 +70,7 @@ def summary_cmd(
     engine: EngineOpt = "meta",
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from ..analysis.summary import summary_report
@@ -77,7 +78,7 @@ def summary_cmd(
 
     rep = summary_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
                          dtype=dtype, kwargs=parse_kwargs(kwargs))
-    emit(render_layer_table(rep, fmt), output)
+    emit(render_layer_table(rep, pick_format(fmt, output)), output)
 
 
 @command("explain", help="The design lessons of the classic CNNs, computed live from real "
@@ -85,18 +86,18 @@ def summary_cmd(
 def explain_cmd(
     topic: Annotated[Optional[str], typer.Argument(help="bottleneck, inception, vgg, 1x1, gap "
                                                    "or residual.")] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from ..analysis.explain import explain, topics_table
     from ..render import render_frame
 
     if topic is None:
-        emit(render_frame(topics_table(), fmt, title="archscope explain TOPIC"), output)
+        emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC"), output)
         return
     e = explain(topic)
     notes = [e.text, "MACs exclude biases; params = weights + biases"]
-    emit(render_frame(e.rows, fmt, title=e.title, notes=notes,
+    emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=notes,
                       json_obj={"topic": e.topic, "title": e.title, "text": e.text}), output)
 
 
@@ -114,7 +115,7 @@ def verify_cmd(
     batch_size: BatchOpt = None,
     engine: EngineOpt = "meta",
     kwargs: KwargsOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     from ..errors import ArchscopeError
@@ -128,7 +129,7 @@ def verify_cmd(
                                  kwargs=parse_kwargs(kwargs))
         shape = "x".join(map(str, c.input_size))
         rendered = render_frame(
-            c.columns, fmt, title=f"{c.model} · verify against torchinfo · input {shape}",
+            c.columns, pick_format(fmt, output), title=f"{c.model} · verify against torchinfo · input {shape}",
             notes=c.notes, total=c.total,
             json_obj={"model": c.model, "input_size": list(c.input_size),
                       "against": "torchinfo", "ok": c.ok},
@@ -148,7 +149,7 @@ def verify_cmd(
     from ..analysis.verify import verify_googlenet
 
     v = verify_googlenet(engine=engine)
-    emit(render_frame(v.rows, fmt, title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
+    emit(render_frame(v.rows, pick_format(fmt, output), title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
                       json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
                                 "total": v.total}), output)
     if not v.ok:

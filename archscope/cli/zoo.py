@@ -8,7 +8,8 @@ import typer
 
 from .app import command
 from .common import (
-    BatchOpt, DepthOpt, FormatOpt, InputSizeOpt, KwargsOpt, ModelArg, OutputOpt, emit, parse_kwargs,
+    BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
+    parse_kwargs, pick_format,
 )
 from ..render import Format
 
@@ -18,7 +19,7 @@ def list_cmd(
     pattern: Annotated[
         Optional[str], typer.Argument(help="Shell-style filter, e.g. 'resnet*'.")
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The model zoo: name, family, year, default input, params, description."""
@@ -27,7 +28,7 @@ def list_cmd(
 
     df = zoo_table(pattern or "*")
     emit(
-        render_frame(df, fmt, title="archscope model zoo", notes=["params: all parameters, "
+        render_frame(df, pick_format(fmt, output), title="archscope model zoo", notes=["params: all parameters, "
              "auxiliary heads included; input: one sample C×H×W"]),
         output,
     )
@@ -40,7 +41,7 @@ def params_cmd(
     batch_size: BatchOpt = None,
     depth: DepthOpt = None,
     kwargs: KwargsOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Per-layer parameters, weights and biases apart, with each layer's output shape."""
@@ -50,4 +51,4 @@ def params_cmd(
     report = param_report(
         model, input_size, batch_size=batch_size, depth=depth, kwargs=parse_kwargs(kwargs)
     )
-    emit(render_layer_table(report, fmt), output)
+    emit(render_layer_table(report, pick_format(fmt, output)), output)
