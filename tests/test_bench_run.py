@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench import runner, timing
+from archscope.bench import measure, runner, timing
 from archscope.bench.counts import Counts, model_counts
 from archscope.bench.results import RECORD_FIELDS, SCHEMA, load_results, write_results
 from archscope.bench.train import AUX_WEIGHT, HeadLoss, training_loss
@@ -67,7 +67,7 @@ def test_load_results_rejects_bad_files(tmp_path):
 
 
 def _failing_timer(exc, on_call):
-    real = runner.time_until_stable
+    real = measure.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -84,7 +84,7 @@ def _failing_timer(exc, on_call):
     RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
 ])
 def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
-    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(exc, on_call=2))
+    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert [r["status"] for r in res.records] == ["ok", "oom", "ok"]
     oom = res.records[1]
@@ -92,7 +92,7 @@ def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
 
 
 def test_unexpected_error_is_recorded_and_the_sweep_goes_on(monkeypatch):
-    monkeypatch.setattr(runner, "time_until_stable",
+    monkeypatch.setattr(measure, "time_until_stable",
                         _failing_timer(ValueError("bug\n  on two lines"), on_call=2))
     seen = []
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], on_error=lambda rec, exc: seen.append(
@@ -143,7 +143,7 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
         seen.append((sys.exc_info()[0], refs[0]() is None))
         real_free(device)
 
-    monkeypatch.setattr(runner, "time_until_stable", timer)
+    monkeypatch.setattr(measure, "time_until_stable", timer)
     monkeypatch.setattr(runner, "free_memory", spy)
     res = archscope.bench("lenet5", **FAST)
     assert res.records[0]["status"] == "oom"
@@ -151,7 +151,7 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
 
 
 def test_every_model_is_checked_before_anything_is_timed(monkeypatch):
-    monkeypatch.setattr(runner, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    monkeypatch.setattr(measure, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
     with pytest.raises(ArchscopeError, match="unknown model 'resnt50'"):
         archscope.bench(["lenet5", "resnt50"], **FAST)
     # lenet5 takes 1×32×32 but cifar_cnn 3 channels: the second model's input fails up front
@@ -274,14 +274,14 @@ def test_measured_peak_once_per_dtype_and_the_share_uses_it(monkeypatch):
 
 def test_unsupported_dtype_is_skipped(monkeypatch):
     exc = RuntimeError('"slow_conv2d_cpu" not implemented for \'Half\'')
-    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(exc, on_call=1))
+    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=1))
     res = archscope.bench("lenet5", dtypes=["fp16", "fp32"], **FAST)
     assert [(r["dtype"], r["status"]) for r in res.records] == [("fp16", "skipped"), ("fp32", "ok")]
     assert "not implemented for 'Half'" in res.records[0]["reason"]
 
 
 def test_ctrl_c_keeps_results_so_far(monkeypatch):
-    monkeypatch.setattr(runner, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
+    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert res.interrupted and [r["batch_size"] for r in res.records] == [1]
     assert res.document()["interrupted"] is True
@@ -344,13 +344,13 @@ class _FakeGoogLeNet(nn.Module):
 
 def test_train_mode_uses_aux_heads(monkeypatch):
     seen = []
-    real = runner.training_loss
+    real = measure.training_loss
 
     def spy(output, head_loss):
         seen.append(type(output).__name__)
         return real(output, head_loss)
 
-    monkeypatch.setattr(runner, "training_loss", spy)
+    monkeypatch.setattr(measure, "training_loss", spy)
     model = _FakeGoogLeNet()
     res = archscope.bench(model, mode="train", input_size=(1, 2, 2), **FAST)
     assert res.records[0]["status"] == "ok" and res.records[0]["mode"] == "train"

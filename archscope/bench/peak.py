@@ -70,7 +70,7 @@ def measure_matmul(device: str, dtype: str, timer: Callable, mode: str) -> tuple
     """
     import torch
 
-    from .runner import DTYPE_NAMES
+    from .options import DTYPE_NAMES
     from .timing import synchronize
 
     torch_dtype = getattr(torch, DTYPE_NAMES[dtype])

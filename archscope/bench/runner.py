@@ -34,54 +34,21 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..errors import ArchscopeError
-from . import stats
 from .counts import Counts, model_counts
+from .failures import failure, free_memory
+from .measure import TRAIN_FLOPS_FACTOR, Config, measure
+from .options import (  # noqa: F401  (parse_* and DTYPE_NAMES are this module's API too)
+    COMPILE_MODES, DTYPE_NAMES, MODES, batch_list, parse_device, parse_dtype, whole,
+)
 from .peak import Peak, device_peak, math_mode
-from .results import environment, new_record, results_document
-from .train import HeadLoss, training_loss
-from .timing import chunk_timer, synchronize, time_layers, time_until_stable
-
-DTYPE_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
-DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "bfloat16": "bf16", "float16": "fp16",
-                 "half": "fp16"}
-COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
-MODES = ("infer", "train")
-TRAIN_FLOPS_FACTOR = 3  # forward + backward ≈ 3 × forward (grad wrt inputs and wrt weights)
-REASON_CHARS = 300
-
-
-def parse_dtype(name: str) -> str:
-    key = name.strip().lower()
-    key = DTYPE_ALIASES.get(key, key)
-    if key not in DTYPE_NAMES:
-        raise ArchscopeError(f"unknown dtype {name!r}; choose from {', '.join(DTYPE_NAMES)}")
-    return key
-
-
-def parse_device(name: str) -> str:
-    """``cpu``, ``cuda`` or ``cuda:N``; CUDA asked for but absent, or no device N, is an error."""
-    import torch
-
-    from ..devices import check_device
-
-    key = name.strip().lower()
-    if key != "cpu" and not (key == "cuda" or (key.startswith("cuda:") and key[5:].isdigit())):
-        raise ArchscopeError(f"unknown device {name!r}; choose from cpu, cuda (or cuda:N)")
-    if key.startswith("cuda") and not torch.cuda.is_available():
-        raise ArchscopeError(
-            f"--device {key} needs CUDA, but torch {torch.__version__} sees no CUDA device; "
-            "use --device cpu"
-        )
-    check_device(key)  # cuda:N beyond the devices present
-    return key
+from .results import environment, results_document
+from .timing import chunk_timer
 
 
 def device_context(device: str):
@@ -92,53 +59,6 @@ def device_context(device: str):
 
         return torch.cuda.device(torch.device(device))
     return contextlib.nullcontext()
-
-
-def one_line(text: str, limit: int = REASON_CHARS) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def is_oom(exc: BaseException) -> bool:
-    import torch
-
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and (
-        "out of memory" in text or "can't allocate memory" in text or "not enough memory" in text
-    )
-
-
-def unsupported_reason(exc: BaseException) -> str | None:
-    """The one-line reason when ``exc`` says the device cannot run this dtype/op, else None."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, NotImplementedError) or (
-        isinstance(exc, RuntimeError)
-        and any(s in text for s in ("not implemented for", "not supported", "Unsupported"))
-    ):
-        return text[:200]
-    return None
-
-
-def failure(exc: BaseException) -> tuple[str, str]:
-    """``(status, reason)`` of a configuration that raised ``exc``: oom, skipped or error."""
-    if is_oom(exc):
-        return "oom", one_line(str(exc), 200)
-    reason = unsupported_reason(exc)
-    if reason:
-        return "skipped", reason
-    return "error", one_line(f"{type(exc).__name__}: {exc}")
-
-
-def free_memory(device: str) -> None:
-    """Collect garbage; on CUDA give cached blocks back and restart the peak-memory count."""
-    gc.collect()
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(torch.device(device))
 
 
 @dataclass
@@ -159,31 +79,6 @@ class BenchResults:
         import pandas as pd
 
         return pd.DataFrame(self.records)
-
-
-@dataclass
-class _Config:
-    name: str
-    device: str
-    dtype: str
-    channels_last: bool
-    batch_size: int
-    shape: tuple
-    mode: str
-    threads: int
-    counts: Counts
-
-    def record(self, variant: str, compile_mode: str | None, **fields) -> dict:
-        return new_record(
-            model=self.name, device=self.device, batch_size=self.batch_size, dtype=self.dtype,
-            channels_last=self.channels_last, graph=variant == "graph",
-            compile=compile_mode if variant == "compile" else None, mode=self.mode,
-            threads=self.threads, input_shape=list(self.shape), **fields,
-        )
-
-    def label(self, variant: str) -> str:
-        return (f"{self.name} b{self.batch_size} {self.dtype}{' NHWC' if self.channels_last else ''} "
-                f"{self.mode} {variant}")
 
 
 @dataclass
@@ -225,170 +120,6 @@ class _Run:
             sheet = f"; datasheet {pk.datasheet:g} TFLOP/s" if pk.datasheet is not None else ""
             self.notes.append(f"peak {mode} on {self.device}: {shown}{sheet}")
         return self.peaks[mode]
-
-
-def _figures(cfg: _Config, times: list[float], stopped: str, peak: Peak) -> dict:
-    import torch
-
-    s = stats.summarize(times)
-    factor = TRAIN_FLOPS_FACTOR if cfg.mode == "train" else 1
-    flops = cfg.counts.flops * factor if cfg.counts.flops is not None else None
-    mac_flops = 2 * cfg.counts.macs * factor if cfg.counts.macs is not None else None
-    out = dict(s, status="ok", stopped=stopped,
-               throughput_items_s=stats.throughput(cfg.batch_size, s["median_ms"]),
-               macs=cfg.counts.macs, flops=cfg.counts.flops, flops_per_iter=flops,
-               tflops=stats.tflops(flops, s["median_ms"]),
-               tflops_from_macs=stats.tflops(mac_flops, s["median_ms"]),
-               peak_tflops=peak.best, peak_tflops_datasheet=peak.datasheet, peak_source=peak.source)
-    if peak.best and out["tflops_from_macs"] is not None:
-        out["peak_share"] = out["tflops_from_macs"] / peak.best
-    if cfg.device.startswith("cuda"):
-        out["peak_mem_bytes"] = int(torch.cuda.max_memory_allocated(torch.device(cfg.device)))
-    return out
-
-def _per_layer(cfg: _Config, model, step, passes: int) -> dict:
-    layers, pass_ms = time_layers(model, step, cfg.device.split(":")[0], passes)
-    whole = sum(pass_ms) / len(pass_ms)
-    total_macs = cfg.counts.macs or 0
-    rows = []
-    for path, info in layers.items():
-        macs = cfg.counts.per_layer_macs.get(path)
-        rows.append({"layer": path, "type": info["type"], "calls": info["calls"],
-                     "time_ms": info["time_ms"], "time_share": info["time_ms"] / whole,
-                     "macs": macs, "mac_share": macs / total_macs if macs is not None and total_macs else None})
-    # A block's own work outside its children (a residual add, a matmul in its forward) is
-    # counted but never timed alone: listed only when it holds MACs, so the MAC shares add up.
-    modules = dict(model.named_modules())
-    for path, macs in cfg.counts.per_layer_macs.items():
-        if path not in layers and macs:
-            kind = type(modules[path]).__name__ if path in modules else None
-            rows.append({"layer": path, "type": kind, "calls": None, "time_ms": None,
-                         "time_share": None, "macs": macs,
-                         "mac_share": macs / total_macs if total_macs else None})
-    return {"per_layer": rows, "layers_sum_ms": sum(i["time_ms"] for i in layers.values()),
-            "layers_pass_ms": whole}
-
-
-def dynamo_counts() -> dict[str, int]:
-    """A snapshot of dynamo's global counters that tell compiled from eager runs.
-
-    ``graphs``: FX graphs captured (``stats.unique_graphs``); ``frames``/``frames_ok``: frames
-    dynamo tried to convert and converted; ``breaks``: graph breaks; ``limits``: frames given up
-    on because the recompile limit (``recompile_limit``, once ``cache_size_limit``) was hit.
-    """
-    from torch._dynamo.utils import counters
-
-    limits = sum(n for key, n in counters["unimplemented"].items()
-                 if "limit" in key.lower() and ("recompile" in key.lower() or "cache_size" in key.lower()))
-    return {"graphs": counters["stats"]["unique_graphs"], "frames": counters["frames"]["total"],
-            "frames_ok": counters["frames"]["ok"], "breaks": sum(counters["graph_break"].values()),
-            "limits": limits}
-
-
-def compile_outcome(before: dict, compiled: dict, after: dict) -> dict:
-    """Record fields for a compiled configuration from three :func:`dynamo_counts` snapshots:
-    before the first (compiling) call, after it, and after warm-up and timing.
-
-    ``fallback`` when the first call captured no graph (dynamo ran the whole forward eagerly,
-    e.g. a model under ``torch.compiler.disable``), or when the recompile limit was hit or a frame
-    failed to convert later (those calls ran eagerly): the timings are then eager ones.
-    """
-    out = {"compile_graphs": after["graphs"] - before["graphs"],
-           "compile_graph_breaks": after["breaks"] - before["breaks"]}
-    failed_later = (after["frames"] - after["frames_ok"]) - (compiled["frames"] - compiled["frames_ok"])
-    if compiled["graphs"] == before["graphs"]:
-        breaks = compiled["breaks"] - before["breaks"]
-        out.update(status="fallback", reason=(
-            "torch.compile captured no graph" + (f" ({breaks} graph breaks)" if breaks else "")
-            + "; dynamo ran the forward eagerly, so these are eager timings"))
-    elif after["limits"] > before["limits"] or failed_later > 0:
-        out.update(status="fallback", reason=(
-            "dynamo hit its recompile limit or failed to convert a frame after compiling; those "
-            "calls ran eagerly, so these timings are not compiled ones"))
-    return out
-
-
-def _measure(cfg: _Config, variant: str, model, x, *, warmup: int, iters: int | None, budget_s: float,
-             per_layer: bool, peak: Callable[[], Peak]) -> dict:
-    """Time one variant of one configuration; returns the figures for its record."""
-    import torch
-
-    dev_type = cfg.device.split(":")[0]
-    cuda = dev_type == "cuda"
-    device_peak_ = peak()  # measured once per device and math mode, before peak memory is reset
-    if cuda:
-        torch.cuda.reset_peak_memory_stats(torch.device(cfg.device))
-    extra: dict[str, Any] = {}
-    if cfg.mode == "train":
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-4)
-        head_loss = HeadLoss()
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            training_loss(model(x), head_loss).backward()
-            opt.step()
-    else:
-        model.eval()
-
-        def step():
-            return model(x)
-
-    if variant == "compile":
-        counts_before = dynamo_counts()
-        t0 = time.perf_counter()
-        step()  # the first call traces and generates code
-        synchronize(dev_type)
-        extra["compile_s"] = time.perf_counter() - t0
-        counts_compiled = dynamo_counts()
-    timed = step
-    t0 = time.perf_counter()
-    for _ in range(warmup):
-        step()
-    synchronize(dev_type)
-    # Size the first auto chunk from the warm-up so a slow configuration keeps to its budget.
-    per_iter_s = (time.perf_counter() - t0) / warmup if warmup else 0.0
-    first_chunk = max(1, min(10, int(budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
-    if variant == "graph":
-        # Warm-up above ran on the current stream; capture needs its own side-stream warm-up.
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                step()
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            model(x)  # x is the static input: replays read the same memory
-        timed = graph.replay
-        for _ in range(warmup):
-            timed()
-        synchronize(dev_type)
-    times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=iters, budget_s=budget_s,
-                                       first_chunk=first_chunk)
-    out = _figures(cfg, times, stopped, device_peak_)
-    out.update(extra)
-    if variant == "compile":
-        out.update(compile_outcome(counts_before, counts_compiled, dynamo_counts()))
-    if per_layer and variant == "eager" and cfg.mode == "infer":
-        out.update(_per_layer(cfg, model, step, passes=max(3, min(20, len(times)))))
-    return out
-
-
-def _whole(value: Any, option: str, minimum: int, hint: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ArchscopeError(f"{option} {value!r} must be a whole number ≥ {minimum}{hint}")
-    return value
-
-
-def _batch_list(batch_sizes: Any) -> list[int | None]:
-    """``None`` → ``[None]`` (the batch of the input size, else 1); an int or ints ≥ 1 as a list."""
-    if batch_sizes is None:
-        return [None]
-    values = [batch_sizes] if isinstance(batch_sizes, int) else list(batch_sizes)
-    if not values:
-        raise ArchscopeError("--batch-size needs at least one whole number ≥ 1, e.g. 1,8,64")
-    return [_whole(b, "--batch-size", 1, ", e.g. 1,8,64") for b in values]
 
 
 def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
@@ -453,7 +184,7 @@ def bench(
     models = [models] if isinstance(models, (str, torch.nn.Module)) else list(models)
     if not models:
         raise ArchscopeError("give at least one model, e.g. archscope bench lenet5")
-    batches = _batch_list(batch_sizes)
+    batches = batch_list(batch_sizes)
     dtypes = [parse_dtype(d) for d in ([dtypes] if isinstance(dtypes, str) else dtypes)]
     if not dtypes:
         raise ArchscopeError(f"--dtype needs at least one of {', '.join(DTYPE_NAMES)}")
@@ -472,11 +203,11 @@ def bench(
                              "(the default), or drop it for --mode train")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if iters is not None:
-        _whole(iters, "--iters", 1, " or auto")
+        whole(iters, "--iters", 1, " or auto")
     if warmup is not None:
-        _whole(warmup, "--warmup", 0)
+        whole(warmup, "--warmup", 0)
     if threads is not None:
-        _whole(threads, "--threads", 1, f"; leave it out to use every core ({cores} here)")
+        whole(threads, "--threads", 1, f"; leave it out to use every core ({cores} here)")
     if (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float))
             or not math.isfinite(budget_s) or budget_s <= 0):
         raise ArchscopeError(f"--budget {budget_s!r} must be a finite number of seconds > 0, e.g. 2")
@@ -534,7 +265,7 @@ def _sweep_model(results: BenchResults, run: _Run, prep: _Prepared, dtype: str, 
     model = run_model = x = None
     try:
         for batch, shape in prep.shapes.items():
-            cfg = _Config(prep.target.name, device, dtype, layout, batch, shape, mode, n_threads,
+            cfg = Config(prep.target.name, device, dtype, layout, batch, shape, mode, n_threads,
                           prep.counts[batch])
             for variant in variants:
                 run.progress(cfg.label(variant))
@@ -560,7 +291,7 @@ def _sweep_model(results: BenchResults, run: _Run, prep: _Prepared, dtype: str, 
                     if len(shape) == 4:
                         x = x.contiguous(memory_format=fmt)
                     with torch.inference_mode(mode == "infer"):
-                        figures = _measure(cfg, variant, run_model, x, warmup=opts["warmup"],
+                        figures = measure(cfg, variant, run_model, x, warmup=opts["warmup"],
                                            iters=opts["iters"], budget_s=opts["budget_s"],
                                            per_layer=opts["per_layer"], peak=lambda: run.peak(dtype))
                     results.records.append(cfg.record(variant, cm, **figures))

@@ -83,7 +83,8 @@ def bench_cmd(
     """
     from ..bench.report import record_label, render_results
     from ..bench.results import default_results_path, write_results
-    from ..bench.runner import bench, parse_device, parse_dtype
+    from ..bench.options import parse_device, parse_dtype
+    from ..bench.runner import bench
     from ..io import check_writable
     from .app import debugging
 
