@@ -370,14 +370,24 @@ def test_tf32_peak_is_named_as_such():
     assert list(peaks["math"]) == ["fp32 (TF32)"]
 
 
-def test_cpu_only_caption_claims_no_peak_line():
+def test_results_without_a_peak_claim_no_peak_line():
     m = toy_model()
     bench = S.bench_frame(bench_rows().iloc[:2])
     [section] = S.bench_sections(bench_rows().iloc[:2], [m], F.model_colors(["toy"]), None)
     caption = section.items[-1].caption
-    assert "No peak is known for cpu · AMD EPYC" in caption and "Dashed" not in caption
+    assert "No peak is recorded for cpu · AMD EPYC" in caption and "Dashed" not in caption
     assert not [t for t in section.items[-1].figure.data if t.name.startswith("peak")]
     assert len(S.peak_frame(bench)) == 0
+
+
+def test_a_measured_cpu_peak_is_drawn_and_named_measured():
+    rows = bench_rows().iloc[:2].assign(
+        peak_tflops=0.2, peak_source="measured: median of 3 1024x1024x1024 fp32 matmuls")
+    [section] = S.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    caption = section.items[-1].caption
+    assert "dense matmul that the bench measured" in caption and "No peak" not in caption
+    peak = [t for t in section.items[-1].figure.data if t.name.startswith("peak")]
+    assert peak and max(peak[0].y) == pytest.approx(0.2e12)  # FLOP/s on the y axis
 
 
 def test_macs_vs_latency_bubbles_area_proportional_to_params_shape_by_dtype():

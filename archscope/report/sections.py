@@ -311,15 +311,21 @@ def _roofline_caption(points: pd.DataFrame, peaks: pd.DataFrame, bench: pd.DataF
                      "fp32) for models timed without --per-layer; no layer time was measured, "
                      "so they have no height.")
     if len(peaks):
-        parts.append("Dashed lines: the dense peak of each GPU per math mode (NVIDIA "
-                     "datasheets); a point belongs under the line of its own device and dtype.")
+        sources = bench["peak_source"].astype(str) if "peak_source" in bench.columns else None
+        measured = sources is not None and sources.str.startswith("measured").any()
+        how = ("the rate of a dense matmul that the bench measured in that dtype with its own "
+               "clock" if measured else "NVIDIA's datasheet figure")
+        parts.append(f"Dashed lines: each device's peak per math mode ({how}); a point belongs "
+                     "under the line of its own device and dtype, and sits above it only when "
+                     "the library did fewer multiplies than the nominal MACs (Winograd or FFT "
+                     "convolutions, common for 3×3 kernels on CPUs).")
     infer = bench[bench["mode"] == "infer"] if "mode" in bench.columns else bench
     known = set(peaks["device_label"]) if len(peaks) else set()
     missing = sorted(set(infer["device_label"]) - known)
     if missing:
-        parts.append(f"No peak is known for {', '.join(missing)} (archscope tabulates NVIDIA "
-                     "GPU peaks only), so no roof is drawn for "
-                     f"{'it' if len(missing) == 1 else 'them'}.")
+        parts.append(f"No peak is recorded for {', '.join(missing)} (results from before "
+                     "archscope measured peaks, or a measurement that failed), so no roof is "
+                     f"drawn for {'it' if len(missing) == 1 else 'them'}.")
     return " ".join(parts)
 
 
