@@ -58,6 +58,9 @@ def no_weight_init() -> Iterator[None]:
 def materialize(model: Any, device: str = "cpu") -> Any:
     """Give a meta-built module real, zero-filled storage on ``device`` (in place).
 
+    Only meta tensors are replaced: a module that already has storage (a user's, with its own
+    weights) is left as it is, so callers need not check first.
+
     Zeros, not uninitialised memory: stray denormals in uninitialised weights send oneDNN's
     worker threads down slow paths (a GoogLeNet forward took 1.7 s instead of 0.1 s). Written
     out rather than ``Module.to_empty``: that goes through ``torch.empty_like`` on meta
@@ -79,7 +82,7 @@ def materialize(model: Any, device: str = "cpu") -> Any:
     for module in model.modules():
         for store in (module._parameters, module._buffers):
             for key, t in store.items():
-                if t is not None:
+                if t is not None and t.is_meta:
                     store[key] = real(t)
     return model
 

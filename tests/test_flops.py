@@ -206,3 +206,13 @@ def test_summary_keeps_paths_for_machines_and_a_tree_for_readers(runner):
     assert "aux1, aux2 did not run" in text and "MACs = multiply-accumulates" in text
     md = runner.invoke(app, ["summary", "lenet5", "-f", "markdown"]).stdout
     assert "| \u00a0\u00a0features |" in md  # Markdown keeps no-break spaces
+
+
+def test_materialize_fills_only_meta_tensors():
+    real = nn.Linear(3, 2)
+    before = real.weight.detach().clone()
+    with torch.device("meta"):
+        ghost = nn.Linear(3, 2)
+    materialize(nn.Sequential(real, ghost), "cpu")
+    assert torch.equal(real.weight, before)  # a user's weights are left as they are
+    assert not ghost.weight.is_meta and int(ghost.weight.abs().sum()) == 0  # zeros, 2·3 of them

@@ -84,8 +84,7 @@ def crosscheck_torchinfo(
 
     target, shape = analysis_target(model_or_name, input_size, batch_size, kwargs)
     model = target.model
-    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
-        materialize(model, "cpu")  # torchinfo runs a real forward
+    materialize(model, "cpu")  # torchinfo runs a real forward (a meta-built model gets zeros)
     rep = flop_report(model, shape[1:], batch_size=shape[0], engine=engine)
     theirs = _torchinfo_leaves(model, shape)
     leaf = {p or "(model)" for p, m in model.named_modules() if not any(True for _ in m.children())}

@@ -207,16 +207,22 @@ def build_param_rows(
         "trainable_params": trainable,
         "non_trainable_params": total_params - trainable,
     }
-    notes = []
-    skipped, tops = not_run_params(model, runs, every)
-    if skipped:
-        notes.append(
-            f"{', '.join(tops)} did not run in eval mode (training only): "
-            f"{skipped:,} parameters not counted"
-        )
-        total["not_run_params"] = skipped
-        total["not_run_modules"] = tops
-    return ParamRows(layers, columns, total, notes)
+    return ParamRows(layers, columns, total, note_not_run(model, runs, total, every))
+
+
+def note_not_run(
+    model: nn.Module, runs: dict[str, ModuleRun], total: dict[str, Any],
+    own: dict[str, ModuleParams] | None = None,
+) -> list[str]:
+    """The note on modules that did not run (GoogLeNet's aux heads), if any; their parameters
+    and top-most paths go into ``total`` as ``not_run_params`` and ``not_run_modules``."""
+    skipped, tops = not_run_params(model, runs, own)
+    if not skipped:
+        return []
+    total["not_run_params"] = skipped
+    total["not_run_modules"] = tops
+    return [f"{', '.join(tops)} did not run in eval mode (training only): "
+            f"{skipped:,} parameters not counted"]
 
 
 def _prepare(model_or_name: Any, input_size: Any, batch_size: int | None, kwargs: dict | None):

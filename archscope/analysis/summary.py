@@ -16,7 +16,7 @@ import torch
 
 from .flops import costs
 from .flops.table import FLOP_NOTES, measure, _dtype
-from .params import depth_of, not_run_params, own_params
+from .params import depth_of, note_not_run, own_params
 from .records import LayerTable
 from .trace import ran_leaves
 
@@ -91,12 +91,7 @@ def summary_report(
         f"{act:,} B ({act / mib:.1f} MiB) = every leaf output of one forward at batch {shape[0]}; "
         f"input {total['input_bytes']:,} B",
     ]
-    skipped, tops = not_run_params(model, runs)
-    if skipped:
-        notes.append(f"{', '.join(tops)} did not run in eval mode (training only): "
-                     f"{skipped:,} parameters not counted")
-        total["not_run_params"] = skipped
-        total["not_run_modules"] = tops
+    notes += note_not_run(model, runs, total)
     # tree: text and Markdown show each row as its name indented by depth (render.tree_view)
     return LayerTable("summary", target.name, shape, columns, total, notes,
                       {"engine": engine, "dtype": str(dt).removeprefix("torch."), "depth": depth,

@@ -58,8 +58,7 @@ def _count(target, shape, engine: str):
             raise
     from . import fvcore_engine
 
-    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
-        materialize(model, "cpu")  # the trace needs real tensors (zoo models only reach here)
+    materialize(model, "cpu")  # the trace needs real tensors (a meta-built zoo model gets zeros)
     device = next((t.device for t in model.parameters()), torch.device("cpu"))
     try:
         return fvcore_engine.count(model, torch.zeros(shape, device=device))
