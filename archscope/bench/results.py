@@ -150,19 +150,14 @@ def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = 
     goes to a temporary file first and is then hard-linked to the first free name (the link
     fails, atomically, if the name was taken meanwhile), so no reader ever sees a partial file.
     """
-    from ..io import check_writable, write_atomic
+    from ..io import check_writable, discard, write_atomic, write_failed, write_temporary
     from ..render import to_json
 
     if not exclusive:
         return write_atomic(path, to_json(document))
-    import tempfile
-
     target = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = write_temporary(target, to_json(document))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(to_json(document))
-        os.chmod(tmp, 0o644)
         for k in range(1, 10_000):
             candidate = _numbered(target, k)
             try:
@@ -178,15 +173,9 @@ def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = 
             return candidate
         raise ArchscopeError(f"no free file name like {str(target)!r}; give one with -o")
     except OSError as exc:
-        raise ArchscopeError(
-            f"could not write {str(target)!r}: {exc.strerror or exc}; nothing was written, "
-            "free space or choose another -o path"
-        ) from exc
+        raise write_failed(target, exc) from exc
     finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        discard(tmp)
 
 
 def _type_error(value: Any, kind: str) -> bool:
