@@ -17,13 +17,6 @@ def _mib(value) -> str:
     return f"{int(value) / 2**20:,.2f} MiB"
 
 
-def _si(value: int) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.2f} {unit}"
-    return str(value)
-
-
 def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Section]:
     summary = D.summary_frame(models)
     headers = {"model": "model", "year": "year", "input": "input (N×C×H×W)",
