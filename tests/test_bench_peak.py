@@ -1,5 +1,6 @@
-"""The measured peak: a dense matmul timed with the bench's own clock (fake clocks here: exact
-figures; the CUDA test runs only where a GPU is present)."""
+"""The compute roof: a warm dense matmul timed with the bench's own clock (fake timers here give
+exact figures; the real measurement is checked against numpy in test_bench_roofs.py, and on a
+GPU by the CUDA test)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from archscope.bench import peak
+from archscope.bench.scoped import tf32
 
 
 def test_matmul_rate():
@@ -15,36 +17,36 @@ def test_matmul_rate():
     assert peak.matmul_rate(4096, 1.0) == pytest.approx(137.438953472)  # 2 × 4096³ / 1 ms
 
 
-def test_cpu_peak_takes_the_best_size():
-    sizes = []
+def test_cpu_peak_takes_the_best_size_after_enough_multiplies():
+    chunks = []
 
     def timer(step, iters):
-        sizes.append(iters)
+        chunks.append(iters)
         step()  # a real multiply, to prove the step runs
-        return [2.0, 1.0, 3.0][:iters]  # median 2 ms at every size
+        return [2.0] * iters  # 2 ms at every size
 
-    rate, n, iters = peak.measure_matmul("cpu", "fp32", timer, "fp32")
-    # Same 2 ms at n = 256, 512, 1024: the largest n does the most work in it.
-    assert (n, iters) == (1024, 3) and rate == pytest.approx(1.073741824)
-    assert sizes == [3, 3, 3]
+    rate, n, iters, ci, tried = peak.measure_matmul("cpu", "fp32", timer)
+    # The same 2 ms at every size: the largest, n = 2048, does the most work in it:
+    # 2 × 2048³ FLOP / 2 ms = 8.589934592 TFLOP/s
+    assert tried == [256, 512, 1024, 2048] and n == 2048
+    assert rate == pytest.approx(8.589934592) and ci == 0.0
+    assert iters >= peak.MIN_ITERS and all(c >= 1 for c in chunks)
 
 
-def test_cpu_peak_stops_growing_when_slow():
-    calls = []
-
+def test_cpu_peak_stops_growing_when_a_multiply_is_slow():
     def timer(step, iters):
-        calls.append(iters)
-        return [60.0] * iters  # over the 50 ms limit: 512 and 1024 are not tried
+        return [60.0] * iters  # over the 50 ms limit: 512 and larger are not tried
 
-    rate, n, _ = peak.measure_matmul("cpu", "fp16", timer, "fp16")
+    rate, n, _, _, tried = peak.measure_matmul("cpu", "fp16", timer)
     # 2 × 256³ = 33,554,432 FLOP in 60 ms → 5.592405333… × 10⁻⁴ TFLOP/s
-    assert n == 256 and len(calls) == 1 and rate == pytest.approx(33_554_432 / 0.06 / 1e12)
+    assert tried == [256] and n == 256 and rate == pytest.approx(33_554_432 / 0.06 / 1e12)
 
 
 def test_device_peak_records_its_source_and_survives_failure():
     p = peak.device_peak("cpu", "fp32", "AMD EPYC", lambda step, n: [2.0] * n)
-    assert p.measured == pytest.approx(1.073741824) and p.datasheet is None and p.best == p.measured
-    assert p.source == "measured: median of 3 1024x1024x1024 fp32 matmuls (perf_counter_ns)"
+    assert p.measured == pytest.approx(8.589934592) and p.datasheet is None and p.best == p.measured
+    assert p.source.startswith("measured warm: 2048x2048x2048 fp32 matmul, median of ")
+    assert p.source.endswith("(perf_counter_ns, CI ±0.0 %), the best of n = 256, 512, 1024, 2048")
 
     def broken(step, n):
         raise RuntimeError("addmm_impl_cpu_ not implemented for 'Half'")
@@ -60,18 +62,27 @@ def test_datasheet_is_the_fallback_on_a_known_gpu(monkeypatch):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     monkeypatch.setattr(peak, "measure_matmul", broken)
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
-    p = peak.device_peak("cuda:0", "fp32", "NVIDIA H100 NVL", None)
-    assert (p.measured, p.datasheet, p.best) == (None, 417.5, 417.5)  # fp32 convs run in TF32
+    p = peak.device_peak("cuda:0", "tf32", "NVIDIA H100 NVL", None)
+    assert (p.measured, p.datasheet, p.best) == (None, 417.5, 417.5)
     assert p.source.endswith("; peak_share uses the datasheet figure")
 
 
-def test_math_mode(monkeypatch):
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
-    assert peak.math_mode("cuda", "fp32") == "tf32" and peak.math_mode("cpu", "fp32") == "fp32"
-    assert peak.math_mode("cuda:1", "bf16") == "bf16"
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-    assert peak.math_mode("cuda", "fp32") == "fp32"
+def test_math_modes_follow_each_tf32_switch_apart():
+    # PyTorch's defaults: cuDNN may use TF32 for convolutions, matmuls stay strict fp32.
+    with tf32(matmul=False, cudnn=True):
+        assert peak.math_modes("cuda", "fp32") == {"conv": "tf32", "matmul": "fp32"}
+        assert peak.math_modes("cpu", "fp32") == {"conv": "fp32", "matmul": "fp32"}
+        assert peak.math_modes("cuda:1", "bf16") == {"conv": "bf16", "matmul": "bf16"}
+    with tf32(matmul=True, cudnn=False):
+        assert peak.math_modes("cuda", "fp32") == {"conv": "fp32", "matmul": "tf32"}
+
+
+def test_combined_peak_holds_each_part_to_its_own_roof():
+    # 3 G conv MACs at 400 TFLOP/s and 1 G other MACs at 50: 4 G / (3 G / 400 + 1 G / 50)
+    # = 4 / (0.0075 + 0.02) = 145.45… TFLOP/s
+    assert peak.combined_peak(3 * 10**9, 10**9, 400.0, 50.0) == pytest.approx(4 / 0.0275)
+    assert peak.combined_peak(10**9, 0, 400.0, None) == 400.0  # nothing at the missing roof
+    assert peak.combined_peak(10**9, 10**9, 400.0, None) is None
 
 
 def test_ctrl_c_is_not_swallowed():
@@ -84,13 +95,16 @@ def test_ctrl_c_is_not_swallowed():
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_peak_is_measured_and_restores_tf32():
+def test_cuda_peak_is_measured_warm_and_restores_tf32():
     from archscope.bench.timing import time_cuda
 
     saved = torch.backends.cuda.matmul.allow_tf32
-    p = peak.device_peak("cuda", "fp32", torch.cuda.get_device_name(), time_cuda)
-    assert p.measured and p.measured > 0 and "4096x4096x4096" in p.source
+    name = torch.cuda.get_device_name()
+    strict = peak.device_peak("cuda", "fp32", name, time_cuda)
+    assert strict.measured and strict.measured > 0 and "fp32 matmul" in strict.source
     assert torch.backends.cuda.matmul.allow_tf32 == saved
-    bf = peak.device_peak("cuda", "bf16", torch.cuda.get_device_name(), time_cuda)
-    if torch.cuda.is_bf16_supported():
-        assert bf.measured > p.measured / 4  # bf16 tensor cores are not slower than fp32's
+    fast = peak.device_peak("cuda", "tf32", name, time_cuda)
+    assert fast.measured > strict.measured  # tensor cores: TF32 beats strict fp32
+    if torch.cuda.get_device_capability()[0] >= 8:
+        bf = peak.device_peak("cuda", "bf16", name, time_cuda)
+        assert bf.measured > fast.measured

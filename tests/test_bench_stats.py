@@ -105,8 +105,41 @@ def test_auto_stops_at_first_chunk_when_constant():
         chunks.append(n)
         return [2.0] * n
 
-    times, why = time_until_stable(lambda: None, timer, iters=None, clock=_fake_clock())
+    # 0.25 s per clock reading: the first chunk of 10 already has the 0.2 s it needs
+    times, why = time_until_stable(lambda: None, timer, iters=None, clock=_fake_clock(0.25))
     assert why == "converged" and chunks == [10] and len(times) == 10
+
+
+def test_auto_needs_the_minimum_time_before_it_may_stop():
+    chunks = []
+
+    def timer(step, n):
+        chunks.append(n)
+        return [2.0] * n
+
+    # 0.05 s per reading: 0.05, 0.10, 0.15 after the first three chunks, 0.20 after the fourth
+    times, why = time_until_stable(lambda: None, timer, iters=None, clock=_fake_clock(0.05))
+    assert why == "converged" and chunks == [10, 20, 40, 80] and len(times) == 150
+
+
+def test_auto_needs_ten_iterations_and_the_budget_cannot_cut_them_short():
+    chunks = []
+
+    def timer(step, n):
+        chunks.append(n)
+        return [1.0 + 0.1 * (i % 2) for i in range(n)]  # never within 1 %
+
+    # A chunk of 2, then the budget (0.5 s) is spent at the first reading (1 s) — but only 2
+    # iterations are done, so 8 more are timed before the budget may stop it.
+    _, why = time_until_stable(lambda: None, timer, iters=None, budget_s=0.5, first_chunk=2,
+                               clock=_fake_clock(1.0))
+    assert why == "budget" and chunks == [2, 8]
+    chunks.clear()
+    # With time to spare, the next chunk is sized to reach 10 at once: 3, then 7.
+    timer_const = lambda step, n: chunks.append(n) or [2.0] * n  # noqa: E731
+    _, why = time_until_stable(lambda: None, timer_const, iters=None, budget_s=100, first_chunk=3,
+                               clock=_fake_clock(1.0))
+    assert why == "converged" and chunks == [3, 7]
 
 
 def test_auto_converges_once_the_ci_narrows():
@@ -119,7 +152,7 @@ def test_auto_converges_once_the_ci_narrows():
         chunks.append(n)
         return [float(v) for v in range(1, 11)] if len(chunks) == 1 else [5.0] * n
 
-    times, why = time_until_stable(lambda: None, timer, iters=None, clock=_fake_clock())
+    times, why = time_until_stable(lambda: None, timer, iters=None, clock=_fake_clock(0.25))
     assert stats.median_ci_ranks(30) == (10, 21)
     assert why == "converged" and chunks == [10, 20] and len(times) == 30
 

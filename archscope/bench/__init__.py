@@ -1,10 +1,16 @@
-"""``archscope bench``: CPU and CUDA latency, throughput and achieved TFLOP/s per configuration.
+"""``archscope bench``: CPU and CUDA latency, throughput and achieved FLOP/s per configuration.
 
-- :mod:`.timing` — CUDA events / ``perf_counter_ns``, the ``--iters auto`` loop, per-layer hooks;
-- :mod:`.stats` — pure statistics of a list of times (median CI, percentiles, peak table);
 - :mod:`.runner` — the sweep (:func:`bench`), OOM / unsupported-dtype / Ctrl-C handling;
-- :mod:`.results` — the versioned JSON document and :func:`load_results`;
-- :mod:`.counts` — MACs and FLOPs from the counting engine.
+- :mod:`.measure` — one configuration: warm-up, roofs, the timed region, its figures;
+- :mod:`.timing` — CUDA events / ``perf_counter_ns`` and the ``--iters auto`` loop;
+- :mod:`.gate` — the noise gate (``ok`` or ``unstable``, with the likely cause);
+- :mod:`.stats` — pure statistics of a list of times (median CI, percentiles, datasheet peaks);
+- :mod:`.peak`, :mod:`.bandwidth`, :mod:`.roofs` — the device's measured roofs and ridge point;
+- :mod:`.layers`, :mod:`.layer_rows` — per-layer time from ``torch.profiler``, per module path;
+- :mod:`.results`, :mod:`.validate` — the versioned JSON document, writing and reading it;
+- :mod:`.compare` — two results files side by side;
+- :mod:`.counts` — MACs, FLOPs and bytes from the counting core;
+- :mod:`.scoped`, :mod:`.machine`, :mod:`.nvml` — global state restored, machine probes, NVML.
 
 ``archscope.bench`` is both this package and the function :func:`bench` (the package object is
 callable and forwards to it): the public API names the function ``archscope.bench``, and once the

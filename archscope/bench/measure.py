@@ -1,21 +1,27 @@
 """Timing one configuration: a model, an input and a variant (eager, CUDA graph, compiled).
 
-:func:`measure` warms up, times until the median is stable (or the budget is spent) and turns the
-times into the record's figures: statistics, throughput, achieved TFLOP/s against the device's
-peak, peak memory, compile time and outcome, and per-layer times when asked for.
+:func:`time_config` warms up, takes the device's roofs on first use (warm, see :mod:`.peak`),
+resets peak memory, times until the median is stable (or the budget is spent) while reading the
+load average and the GPU's state around the timed region, and turns the times into the record's
+figures: statistics and the noise gate's status, throughput, achieved TFLOP/s against the
+model's own roofs, peak memory, energy, compile time and outcome, and per-layer times when asked.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import stats
+from .compiled import compile_outcome, dynamo_counts
 from .counts import Counts
-from .peak import Peak
+from .gate import MIN_TIME_S, gate
+from .machine import load_average
+from .peak import combined_peak, math_modes
 from .results import new_record
-from .timing import chunk_timer, synchronize, time_layers, time_until_stable
+from .roofs import Roofs, bound
+from .timing import chunk_timer, synchronize, time_until_stable
 from .train import HeadLoss, training_loss
 
 TRAIN_FLOPS_FACTOR = 3  # forward + backward ≈ 3 × forward (grad wrt inputs and wrt weights)
@@ -23,6 +29,13 @@ TRAIN_FLOPS_FACTOR = 3  # forward + backward ≈ 3 × forward (grad wrt inputs a
 
 @dataclass
 class Config:
+    """One configuration: what is timed, at which batch and precision, with its counts.
+
+    ``amp``: weights stay fp32 and the forward runs under ``torch.autocast`` to ``dtype``;
+    otherwise the model is cast with ``.to(dtype)``. ``conv_macs``: the MACs of convolutions,
+    which may run in another math mode than matmuls (TF32 on CUDA).
+    """
+
     name: str
     device: str
     dtype: str
@@ -32,127 +45,175 @@ class Config:
     mode: str
     threads: int
     counts: Counts
+    amp: bool = False
+    conv_macs: int = 0
 
     def record(self, variant: str, compile_mode: str | None, **fields) -> dict:
         return new_record(
             model=self.name, device=self.device, batch_size=self.batch_size, dtype=self.dtype,
-            channels_last=self.channels_last, graph=variant == "graph",
+            amp=self.amp, channels_last=self.channels_last, graph=variant == "graph",
             compile=compile_mode if variant == "compile" else None, mode=self.mode,
             threads=self.threads, input_shape=list(self.shape), **fields,
         )
 
     def label(self, variant: str) -> str:
-        return (f"{self.name} b{self.batch_size} {self.dtype}{' NHWC' if self.channels_last else ''} "
-                f"{self.mode} {variant}")
+        return (f"{self.name} b{self.batch_size} {self.dtype}{' amp' if self.amp else ''}"
+                f"{' NHWC' if self.channels_last else ''} {self.mode} {variant}")
 
 
-def figures(cfg: Config, times: list[float], stopped: str, peak: Peak) -> dict:
+@dataclass
+class Context:
+    """What every configuration of a sweep shares: options, roofs, the GPU's NVML handle."""
+
+    warmup: int
+    iters: int | None
+    budget_s: float
+    cores: int
+    per_layer: bool = False
+    roofs: Roofs | None = None
+    gpu: Any = None  # nvml.Gpu
+    trace: Any = None  # results.TraceFiles: where --trace puts each profiler trace
+    notes: list[str] = field(default_factory=list)
+
+    def note_once(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def model_peak(cfg: Config, roofs: Roofs) -> tuple[float | None, Any]:
+    """The peak this model is compared with (TFLOP/s) and the conv roof's Peak.
+
+    Convolutions are held to the conv math mode's roof and everything else to the matmul one's
+    (they differ for fp32 on CUDA when only cuDNN may use TF32): see :func:`.peak.combined_peak`.
+    """
+    modes = math_modes(cfg.device, cfg.dtype)
+    conv, matmul = roofs.peak(modes["conv"]), roofs.peak(modes["matmul"])
+    if modes["conv"] == modes["matmul"]:
+        return conv.best, conv
+    macs = cfg.counts.macs or 0
+    return combined_peak(cfg.conv_macs, macs - cfg.conv_macs, conv.best, matmul.best), conv
+
+
+def peak_check(share: float, ci_rel: float | None, peak) -> str:
+    """The sentence a ``peak_share`` over 100 % gets: the measurement is suspected first."""
+    head = f"peak_share {100 * share:.0f} % is over 100 %"
+    spreads = []
+    if ci_rel is None or ci_rel > 0.05:
+        spreads.append("this row's timing is unstable" if ci_rel is not None
+                       else "this row has too few iterations for a CI")
+    if peak.measured is None:
+        spreads.append("the peak is the datasheet's, not measured here")
+    elif peak.ci_rel is None or peak.ci_rel > 0.02:
+        spreads.append("the peak's own median is uncertain"
+                       + (f" (±{100 * peak.ci_rel:.1f} %)" if peak.ci_rel is not None else ""))
+    if spreads:
+        return f"{head}: a measurement problem first — {' and '.join(spreads)}; rerun on a quiet machine"
+    return (f"{head} with a stable timing and peak, so the library did fewer multiplies than the "
+            "nominal MACs (Winograd or FFT convolutions, common for 3×3 kernels)")
+
+
+def figures(cfg: Config, times: list[float], stopped: str, ctx: Context,
+            loads: tuple[float | None, float | None]) -> dict:
+    """The record's figures from the per-iteration times (ms) and the run's roofs."""
     import torch
 
     s = stats.summarize(times)
     factor = TRAIN_FLOPS_FACTOR if cfg.mode == "train" else 1
-    flops = cfg.counts.flops * factor if cfg.counts.flops is not None else None
-    mac_flops = 2 * cfg.counts.macs * factor if cfg.counts.macs is not None else None
-    out = dict(s, status="ok", stopped=stopped,
+    c = cfg.counts
+    flops = c.flops * factor if c.flops is not None else None
+    mac_flops = 2 * c.macs * factor if c.macs is not None else None
+    status, reason = gate(s["ci_rel"], s["iters"], stopped=stopped, threads=cfg.threads,
+                          cores=ctx.cores, load_before=loads[0], load_after=loads[1],
+                          budget_s=ctx.budget_s, device=cfg.device.split(":")[0])
+    out = dict(s, status=status, reason=reason, stopped=stopped, load_before=loads[0],
+               load_after=loads[1],
                throughput_items_s=stats.throughput(cfg.batch_size, s["median_ms"]),
-               macs=cfg.counts.macs, flops=cfg.counts.flops, flops_per_iter=flops,
+               macs=c.macs, flops=c.flops, flops_per_iter=flops,
                tflops=stats.tflops(flops, s["median_ms"]),
                tflops_from_macs=stats.tflops(mac_flops, s["median_ms"]),
-               peak_tflops=peak.best, peak_tflops_datasheet=peak.datasheet, peak_source=peak.source)
-    if peak.best and out["tflops_from_macs"] is not None:
-        out["peak_share"] = out["tflops_from_macs"] / peak.best
+               bytes_moved=c.bytes_moved,
+               intensity=c.flops / c.bytes_moved if c.flops and c.bytes_moved else None)
+    if ctx.roofs is not None:
+        best, conv = model_peak(cfg, ctx.roofs)
+        bw = ctx.roofs.bandwidth().best
+        out.update(peak_tflops=best, peak_tflops_datasheet=conv.datasheet,
+                   peak_source=conv.source, bandwidth_gbs=bw)
+        if cfg.mode == "infer":
+            out["bound"] = bound(out["intensity"], best, bw)
+        if best and out["tflops_from_macs"] is not None:
+            out["peak_share"] = out["tflops_from_macs"] / best
+            if out["peak_share"] > 1:
+                out["peak_check"] = peak_check(out["peak_share"], s["ci_rel"], conv)
     if cfg.device.startswith("cuda"):
         out["peak_mem_bytes"] = int(torch.cuda.max_memory_allocated(torch.device(cfg.device)))
     return out
 
-def per_layer_figures(cfg: Config, model, step, passes: int) -> dict:
-    layers, pass_ms = time_layers(model, step, cfg.device.split(":")[0], passes)
-    whole = sum(pass_ms) / len(pass_ms)
-    total_macs = cfg.counts.macs or 0
-    rows = []
-    for path, info in layers.items():
-        macs = cfg.counts.per_layer_macs.get(path)
-        rows.append({"layer": path, "type": info["type"], "calls": info["calls"],
-                     "time_ms": info["time_ms"], "time_share": info["time_ms"] / whole,
-                     "macs": macs, "mac_share": macs / total_macs if macs is not None and total_macs else None})
-    # A block's own work outside its children (a residual add, a matmul in its forward) is
-    # counted but never timed alone: listed only when it holds MACs, so the MAC shares add up.
-    modules = dict(model.named_modules())
-    for path, macs in cfg.counts.per_layer_macs.items():
-        if path not in layers and macs:
-            kind = type(modules[path]).__name__ if path in modules else None
-            rows.append({"layer": path, "type": kind, "calls": None, "time_ms": None,
-                         "time_share": None, "macs": macs,
-                         "mac_share": macs / total_macs if total_macs else None})
-    return {"per_layer": rows, "layers_sum_ms": sum(i["time_ms"] for i in layers.values()),
-            "layers_pass_ms": whole}
+
+def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """``(forward, step)``: one forward (under autocast for ``amp``), and one timed step —
+    the forward, or forward + backward + SGD step in train mode."""
+    import torch
+
+    dev_type = cfg.device.split(":")[0]
+    if cfg.amp:
+        from .options import DTYPE_NAMES
+
+        low = getattr(torch, DTYPE_NAMES[cfg.dtype])
+
+        def forward():
+            # no weight-cast cache: a CUDA graph must capture the casts, and eager re-enters
+            # autocast every step anyway
+            with torch.autocast(dev_type, dtype=low, cache_enabled=False):
+                return model(x)
+    else:
+        def forward():
+            return model(x)
+
+    if cfg.mode != "train":
+        model.eval()
+        return forward, forward
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+    head_loss = HeadLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        training_loss(forward(), head_loss).backward()
+        opt.step()
+
+    return forward, step
 
 
-def dynamo_counts() -> dict[str, int]:
-    """A snapshot of dynamo's global counters that tell compiled from eager runs.
+def _capture(forward: Callable[[], Any], step: Callable[[], Any], warmup: int):
+    """A CUDA graph of one forward, warmed on a side stream as capture requires; its replay."""
+    import torch
 
-    ``graphs``: FX graphs captured (``stats.unique_graphs``); ``frames``/``frames_ok``: frames
-    dynamo tried to convert and converted; ``breaks``: graph breaks; ``limits``: frames given up
-    on because the recompile limit (``recompile_limit``, once ``cache_size_limit``) was hit.
-    """
-    from torch._dynamo.utils import counters
-
-    limits = sum(n for key, n in counters["unimplemented"].items()
-                 if "limit" in key.lower() and ("recompile" in key.lower() or "cache_size" in key.lower()))
-    return {"graphs": counters["stats"]["unique_graphs"], "frames": counters["frames"]["total"],
-            "frames_ok": counters["frames"]["ok"], "breaks": sum(counters["graph_break"].values()),
-            "limits": limits}
-
-
-def compile_outcome(before: dict, compiled: dict, after: dict) -> dict:
-    """Record fields for a compiled configuration from three :func:`dynamo_counts` snapshots:
-    before the first (compiling) call, after it, and after warm-up and timing.
-
-    ``fallback`` when the first call captured no graph (dynamo ran the whole forward eagerly,
-    e.g. a model under ``torch.compiler.disable``), or when the recompile limit was hit or a frame
-    failed to convert later (those calls ran eagerly): the timings are then eager ones.
-    """
-    out = {"compile_graphs": after["graphs"] - before["graphs"],
-           "compile_graph_breaks": after["breaks"] - before["breaks"]}
-    failed_later = (after["frames"] - after["frames_ok"]) - (compiled["frames"] - compiled["frames_ok"])
-    if compiled["graphs"] == before["graphs"]:
-        breaks = compiled["breaks"] - before["breaks"]
-        out.update(status="fallback", reason=(
-            "torch.compile captured no graph" + (f" ({breaks} graph breaks)" if breaks else "")
-            + "; dynamo ran the forward eagerly, so these are eager timings"))
-    elif after["limits"] > before["limits"] or failed_later > 0:
-        out.update(status="fallback", reason=(
-            "dynamo hit its recompile limit or failed to convert a frame after compiling; those "
-            "calls ran eagerly, so these timings are not compiled ones"))
-    return out
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        forward()  # the input is static: replays read the same memory
+    for _ in range(warmup):
+        graph.replay()
+    return graph.replay
 
 
-def measure(cfg: Config, variant: str, model, x, *, warmup: int, iters: int | None, budget_s: float,
-             per_layer: bool, peak: Callable[[], Peak]) -> dict:
+def time_config(cfg: Config, variant: str, model, x, ctx: Context) -> dict:
     """Time one variant of one configuration; returns the figures for its record."""
     import torch
 
     dev_type = cfg.device.split(":")[0]
     cuda = dev_type == "cuda"
-    device_peak_ = peak()  # measured once per device and math mode, before peak memory is reset
-    if cuda:
-        torch.cuda.reset_peak_memory_stats(torch.device(cfg.device))
+    forward, step = _steps(cfg, model, x)
     extra: dict[str, Any] = {}
-    if cfg.mode == "train":
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-4)
-        head_loss = HeadLoss()
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            training_loss(model(x), head_loss).backward()
-            opt.step()
-    else:
-        model.eval()
-
-        def step():
-            return model(x)
-
+    idle_w = None
+    if ctx.gpu is not None:
+        synchronize(dev_type)
+        idle_w = ctx.gpu.idle_power_w()  # before this configuration's work heats the board
     if variant == "compile":
         counts_before = dynamo_counts()
         t0 = time.perf_counter()
@@ -160,35 +221,44 @@ def measure(cfg: Config, variant: str, model, x, *, warmup: int, iters: int | No
         synchronize(dev_type)
         extra["compile_s"] = time.perf_counter() - t0
         counts_compiled = dynamo_counts()
-    timed = step
     t0 = time.perf_counter()
-    for _ in range(warmup):
+    for _ in range(ctx.warmup):
         step()
     synchronize(dev_type)
     # Size the first auto chunk from the warm-up so a slow configuration keeps to its budget.
-    per_iter_s = (time.perf_counter() - t0) / warmup if warmup else 0.0
-    first_chunk = max(1, min(10, int(budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
-    if variant == "graph":
-        # Warm-up above ran on the current stream; capture needs its own side-stream warm-up.
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                step()
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            model(x)  # x is the static input: replays read the same memory
-        timed = graph.replay
-        for _ in range(warmup):
-            timed()
+    per_iter_s = (time.perf_counter() - t0) / ctx.warmup if ctx.warmup else 0.0
+    first_chunk = max(1, min(10, int(ctx.budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
+    if ctx.roofs is not None:  # measured once per run, warm: after the first warm-up
+        model_peak(cfg, ctx.roofs)
+        ctx.roofs.bandwidth()
+    timed = _capture(forward, step, ctx.warmup) if variant == "graph" else step
+    window = None
+    if ctx.gpu is not None:
+        from .nvml import ENERGY_MIN_S, EnergyWindow
+
+        window = EnergyWindow(ctx.gpu, idle_w)
+    if cuda:  # this variant's own peak: not the warm-up's, not the previous variant's
         synchronize(dev_type)
-    times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=iters, budget_s=budget_s,
-                                       first_chunk=first_chunk)
-    out = figures(cfg, times, stopped, device_peak_)
+        torch.cuda.reset_peak_memory_stats(torch.device(cfg.device))
+    load_before = load_average()
+    if window is not None:
+        window.start()
+    times, stopped = time_until_stable(
+        timed, chunk_timer(dev_type), iters=ctx.iters, budget_s=ctx.budget_s,
+        first_chunk=first_chunk, min_time_s=ENERGY_MIN_S if window is not None else MIN_TIME_S)
+    if window is not None:
+        energy, why = window.stop(len(times) * cfg.batch_size)
+        extra.update(energy)
+        if why:
+            ctx.note_once(why)
+        extra.update(ctx.gpu.sample())
+    out = figures(cfg, times, stopped, ctx, (load_before, load_average()))
     out.update(extra)
     if variant == "compile":
         out.update(compile_outcome(counts_before, counts_compiled, dynamo_counts()))
-    if per_layer and variant == "eager" and cfg.mode == "infer":
-        out.update(per_layer_figures(cfg, model, step, passes=max(3, min(20, len(times)))))
+    if ctx.per_layer and variant == "eager" and cfg.mode == "infer":
+        from .layer_rows import per_layer_figures
+
+        out.update(per_layer_figures(cfg, model, forward, ctx, out, ctx.trace,
+                                     passes=max(3, min(20, len(times)))))
     return out

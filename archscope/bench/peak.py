@@ -1,23 +1,28 @@
-"""The device's measured peak: a dense matmul in the configuration's dtype, timed like the model.
+"""The device's compute roof: the rate of a warm dense matmul in each math mode the model uses.
 
 ``peak_share`` asks how close a network comes to what the device can do. Datasheet figures
 (:data:`archscope.bench.stats.PEAK_TFLOPS`) answer that only for the GPUs listed, at boost clocks
-the board may not hold, and never for a CPU. So the bench measures a peak as well: the rate of
-one large dense matrix multiply ``C = A @ B`` (``2·n³`` FLOPs) in the dtype being timed, with the
-same clock as the model (CUDA event pairs, one synchronize per chunk; ``perf_counter_ns`` on the
-CPU), its median over a few iterations after warm-up. It runs once per device and math mode per
-sweep and costs well under a second:
+the board may not hold, and never for a CPU. So the bench measures the peak: the rate of
+``C = A @ B`` with n×n operands (``2·n³`` FLOPs) in the math mode being compared, timed with the
+same clock as the model (CUDA event pairs; ``perf_counter_ns`` on the CPU).
 
-- CUDA: n = 4096 (137 GFLOP per multiply), 3 warm-up and 10 timed iterations. fp32 is multiplied
-  in TF32 when cuDNN may use TF32 for convolutions (PyTorch's default), so the peak is in the
-  same math mode as the convolutions it is compared with.
-- CPU: n = 256, 512, then 1024 (3 timed iterations each, after one warm-up), stopping early once
-  one multiply takes over 50 ms; the best rate wins. Small sizes understate a fast CPU's peak,
-  large ones take seconds where a dtype has no fast kernel (fp16 on most CPUs).
+What makes the figure defensible (a cold, short measurement once gave 0.0005 to 0.13 TFLOP/s on
+the same CPU, and ``peak_pct`` of 359 %):
+
+- it is taken warm: the sweep measures it after the first configuration's warm-up, with the
+  thread count being benched;
+- each size is timed for at least ``MIN_TIME_S`` (50 ms) and ``MIN_ITERS`` multiplies, until the
+  median's 95 % CI is within 2 % (or a second per size), after two unmeasured multiplies;
+- several sizes are tried (CUDA up to 8192, CPU up to 2048, stopping once a multiply is slow)
+  and the best rate is kept;
+- the math mode is the model's own: on CUDA, fp32 convolutions run in TF32 when
+  ``torch.backends.cudnn.allow_tf32`` (PyTorch's default) and fp32 matmuls only when
+  ``torch.backends.cuda.matmul.allow_tf32`` (off by default), so the two are measured and
+  recorded apart and each layer kind is compared with its own roof;
+- the sweep measures again at its end and reports a drift over 5 %.
 
 The measured figure is a practical ceiling, not the theoretical one: dense GEMM is the most
-efficient thing a device does, so a share near 100 % means the network runs as fast as its
-matmuls can.
+efficient thing a device does.
 """
 
 from __future__ import annotations
@@ -27,20 +32,26 @@ from typing import Callable
 
 from . import stats
 
-CUDA_N = 4096
-CUDA_WARMUP, CUDA_ITERS = 3, 10
-CPU_SIZES = (256, 512, 1024)
-CPU_ITERS = 3
-CPU_SLOW_MS = 50.0
+CUDA_SIZES = (2048, 4096, 8192)
+CPU_SIZES = (256, 512, 1024, 2048)
+SLOW_MS = 50.0  # stop growing n once one multiply takes this long
+MIN_ITERS = 5
+MIN_TIME_S = 0.05
+SIZE_BUDGET_S = 0.3
+REL = 0.02
+WARMUP = 2
+MATH_MODES = ("fp32", "tf32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
 class Peak:
-    """A device's peak TFLOP/s for one math mode: measured (None if that failed) and datasheet."""
+    """A device's peak TFLOP/s for one math mode: measured (None if that failed) and datasheet;
+    ``ci_rel``: the measured median's CI half-width over the median."""
 
     measured: float | None
     datasheet: float | None
     source: str
+    ci_rel: float | None = None
 
     @property
     def best(self) -> float | None:
@@ -48,13 +59,15 @@ class Peak:
         return self.measured if self.measured is not None else self.datasheet
 
 
-def math_mode(device: str, dtype: str) -> str:
-    """fp32 | tf32 | bf16 | fp16: the arithmetic the device uses for convolutions in ``dtype``."""
+def math_modes(device: str, dtype: str) -> dict[str, str]:
+    """``{"conv": mode, "matmul": mode}``: the arithmetic convolutions and matmuls use in ``dtype``
+    on ``device`` (fp32 | tf32 | bf16 | fp16), read from PyTorch's current TF32 switches."""
     if dtype == "fp32" and device.startswith("cuda"):
         import torch
 
-        return "tf32" if torch.backends.cudnn.allow_tf32 else "fp32"
-    return dtype
+        return {"conv": "tf32" if torch.backends.cudnn.allow_tf32 else "fp32",
+                "matmul": "tf32" if torch.backends.cuda.matmul.allow_tf32 else "fp32"}
+    return {"conv": dtype, "matmul": dtype}
 
 
 def matmul_rate(n: int, median_ms: float) -> float:
@@ -62,61 +75,82 @@ def matmul_rate(n: int, median_ms: float) -> float:
     return 2 * n**3 / (median_ms / 1000.0) / 1e12
 
 
-def measure_matmul(device: str, dtype: str, timer: Callable, mode: str) -> tuple[float, int, int]:
-    """``(tflops, n, iters)``: the median rate of ``C = A @ B`` with n×n operands on ``device``.
+def measure_matmul(device: str, mode: str, timer: Callable, *,
+                   sizes: tuple[int, ...] | None = None) -> tuple[float, int, int, float | None, list]:
+    """``(tflops, n, iters, ci_rel, tried)``: the best median rate of ``C = A @ B`` over ``sizes``
+    (``tried``: the sizes timed, in order).
 
-    ``timer(step, iters)`` is the bench's chunk timer (per-iteration ms). On CUDA, fp32 runs in
-    TF32 when ``mode == "tf32"``; the previous matmul setting is restored afterwards.
+    ``mode`` is a math mode: ``tf32`` multiplies fp32 operands with TF32 allowed (CUDA), ``fp32``
+    with it forbidden; the switch is restored afterwards. ``timer(step, iters)`` is the bench's
+    chunk timer (per-iteration ms).
     """
     import torch
 
     from .options import DTYPE_NAMES
-    from .timing import synchronize
+    from .scoped import tf32
+    from .timing import synchronize, time_until_stable
 
-    torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
     cuda = device.startswith("cuda")
-    saved = torch.backends.cuda.matmul.allow_tf32
-    try:
-        if cuda:
-            torch.backends.cuda.matmul.allow_tf32 = mode == "tf32"
-            sizes, warmup, iters = (CUDA_N,), CUDA_WARMUP, CUDA_ITERS
-        else:
-            sizes, warmup, iters = CPU_SIZES, 1, CPU_ITERS
-        best = None
+    dtype = "fp32" if mode == "tf32" else mode
+    torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
+    sizes = sizes or (CUDA_SIZES if cuda else CPU_SIZES)
+    best, tried = None, []
+    with tf32(matmul=mode == "tf32") if cuda else _nothing():
         for n in sizes:
             a = torch.randn(n, n, device=device, dtype=torch_dtype)
             b = torch.randn(n, n, device=device, dtype=torch_dtype)
             c = torch.empty(n, n, device=device, dtype=torch_dtype)
 
-            def step():
+            def step(a=a, b=b, c=c):
                 torch.mm(a, b, out=c)
 
-            for _ in range(warmup):
+            for _ in range(WARMUP):
                 step()
             synchronize("cuda" if cuda else "cpu")
-            ms = stats.median(timer(step, iters))
+            times, _ = time_until_stable(step, timer, iters=None, budget_s=SIZE_BUDGET_S, rel=REL,
+                                         first_chunk=MIN_ITERS, min_iters=MIN_ITERS,
+                                         min_time_s=MIN_TIME_S)
+            ms = stats.median(times)
+            tried.append(n)
             rate = matmul_rate(n, ms)
             if best is None or rate > best[0]:
-                best = (rate, n, iters)
-            del a, b, c
-            if ms > CPU_SLOW_MS:
+                best = (rate, n, len(times), stats.ci_halfwidth_rel(times))
+            del a, b, c, step
+            if ms > SLOW_MS:
                 break
-        return best
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = saved
+    return (*best, tried)
 
 
-def device_peak(device: str, dtype: str, device_name: str | None, timer: Callable) -> Peak:
-    """Measure the peak of ``device`` in ``dtype`` and look up the datasheet's; never raises
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def device_peak(device: str, mode: str, device_name: str | None, timer: Callable) -> Peak:
+    """Measure the peak of ``device`` in math ``mode`` and look up the datasheet's; never raises
     for a failed measurement (an unsupported dtype, out of memory): ``measured`` is then None and
     ``source`` says why. Ctrl-C still propagates."""
-    mode = math_mode(device, dtype)
     datasheet = stats.peak_tflops(device_name, mode) if device.startswith("cuda") and device_name else None
     try:
-        rate, n, iters = measure_matmul(device, dtype, timer, mode)
+        rate, n, iters, ci, tried = measure_matmul(device, mode, timer)
     except Exception as exc:  # noqa: BLE001 - a peak we cannot measure is not the sweep's failure
         why = " ".join(str(exc).split())[:120]
         fallback = "; peak_share uses the datasheet figure" if datasheet else ""
         return Peak(None, datasheet, f"matmul peak not measured ({type(exc).__name__}: {why}){fallback}")
     clock = "CUDA events" if device.startswith("cuda") else "perf_counter_ns"
-    return Peak(rate, datasheet, f"measured: median of {iters} {n}x{n}x{n} {mode} matmuls ({clock})")
+    spread = f", CI ±{100 * ci:.1f} %" if ci is not None else ""
+    return Peak(rate, datasheet, f"measured warm: {n}x{n}x{n} {mode} matmul, median of {iters} "
+                f"({clock}{spread}), the best of n = {', '.join(map(str, tried))}", ci)
+
+
+def combined_peak(conv_macs: int, other_macs: int, conv: float | None, other: float | None) -> float | None:
+    """The peak of a model whose convolutions run at roof ``conv`` and everything else at
+    ``other`` (TFLOP/s): total MACs / (conv MACs / conv + other MACs / other), the rate at which
+    both parts would finish if each ran at its own roof."""
+    if conv is None or other is None:
+        return conv if other_macs == 0 else (other if conv_macs == 0 else None)
+    total = conv_macs + other_macs
+    if total == 0 or conv <= 0 or other <= 0:
+        return None
+    return total / (conv_macs / conv + other_macs / other)

@@ -8,6 +8,7 @@ Document (``"schema": "archscope.bench/1"``)::
      "settings": {every option of the run},
      "interrupted": false,
      "notes": [...],
+     "roofs": [one object per device and math mode],
      "records": [one object per configuration, keys in RECORD_FIELDS]}
 
 Units live in the key names: ``*_ms`` milliseconds, ``*_s`` seconds, ``*_bytes`` bytes,
@@ -22,45 +23,50 @@ meaning, so files written before them read as before, with the new keys null):
 (``peak_tflops`` is still the peak that ``peak_share`` divides by, now measured on the device
 where possible — see :mod:`archscope.bench.peak` — and no longer only on known GPUs);
 ``compile_graphs`` and ``compile_graph_breaks`` (dynamo's count for a compiled configuration).
+Then, for timings one can trust on a busy machine: ``status`` value ``unstable`` (timed, but the
+median's 95 % CI is wider than 5 %, or too few iterations for one; ``reason`` names the likely
+cause); ``amp`` (autocast to ``dtype`` with fp32 weights); ``load_before``/``load_after`` (the
+1-minute load average around the timed region); ``bytes_moved`` and ``intensity`` (FLOPs per
+byte, from the counting core at the timed batch and dtype); ``bandwidth_gbs`` (the device's
+measured memory bandwidth, 10⁹ B/s, next to ``peak_tflops``) and ``bound`` (``memory-bound`` or
+``compute-bound`` against their ridge point); ``peak_check`` (why a ``peak_share`` over 1 is
+suspect); ``per_layer_source``, ``unattributed_ms`` and ``trace_file`` (``--per-layer``); the
+NVML fields ``gpu_sm_clock_mhz``, ``gpu_temp_c``, ``gpu_power_w``, ``gpu_throttle``,
+``energy_j_per_item``, ``power_w`` and ``idle_power_w``; per-layer rows gained ``flops``,
+``bytes_moved``, ``intensity``, ``gflop_s``, ``math`` and ``bound``. The document gained
+``roofs``: one object per device and math mode (peak, its drift over the sweep, bandwidth,
+ridge point; see :meth:`archscope.bench.roofs.Roofs.rows`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import ArchscopeError
+from .validate import check_record, read_results  # noqa: F401  (this module's API too)
 
 SCHEMA = "archscope.bench/1"
 
 # Every record carries every key (null where it does not apply), in this order.
 RECORD_FIELDS = [
-    "model", "device", "batch_size", "dtype", "channels_last", "graph", "compile", "mode",
+    "model", "device", "batch_size", "dtype", "amp", "channels_last", "graph", "compile", "mode",
     "threads", "input_shape", "status", "reason",
     "iters", "stopped", "median_ms", "mean_ms", "min_ms", "max_ms", "p5_ms", "p95_ms", "p99_ms",
-    "std_ms", "cv", "ci_low_ms", "ci_high_ms", "ci_rel", "throughput_items_s",
-    "macs", "flops", "flops_per_iter", "tflops", "tflops_from_macs", "peak_tflops",
-    "peak_tflops_datasheet", "peak_source", "peak_share", "peak_mem_bytes", "compile_s",
-    "compile_graphs", "compile_graph_breaks", "layers_sum_ms", "layers_pass_ms", "per_layer",
+    "std_ms", "cv", "ci_low_ms", "ci_high_ms", "ci_rel", "load_before", "load_after",
+    "throughput_items_s", "macs", "flops", "flops_per_iter", "bytes_moved", "intensity", "tflops",
+    "tflops_from_macs", "peak_tflops", "peak_tflops_datasheet", "peak_source", "peak_share",
+    "peak_check", "bandwidth_gbs", "bound", "peak_mem_bytes", "compile_s", "compile_graphs",
+    "compile_graph_breaks", "gpu_sm_clock_mhz", "gpu_temp_c", "gpu_power_w", "gpu_throttle",
+    "energy_j_per_item", "power_w", "idle_power_w",
+    "layers_sum_ms", "layers_pass_ms", "unattributed_ms", "per_layer_source", "trace_file",
+    "per_layer",
 ]
-
-# What each field may hold in a file (None/null is always allowed except for REQUIRED_FIELDS).
-# JSON has one number type; a whole number written as 3.0 is not accepted where an int belongs.
-_STR, _INT, _NUM, _BOOL = "a string", "a whole number", "a number", "true or false"
-FIELD_TYPES: dict[str, str] = {
-    **dict.fromkeys(["model", "device", "dtype", "mode", "status", "reason", "stopped", "compile",
-                     "peak_source"], _STR),
-    **dict.fromkeys(["batch_size", "threads", "iters", "macs", "flops", "flops_per_iter",
-                     "peak_mem_bytes", "compile_graphs", "compile_graph_breaks"], _INT),
-    **dict.fromkeys(["channels_last", "graph"], _BOOL),
-    "input_shape": "a list of whole numbers",
-    "per_layer": "a list of objects",
-}
-REQUIRED_FIELDS = ("model", "status", "batch_size")
+# Statuses whose record holds timings (``unstable``: timed, but not to be trusted).
+TIMED = ("ok", "unstable", "fallback")
 
 
 def new_record(**fields: Any) -> dict[str, Any]:
@@ -88,6 +94,7 @@ def environment(device: str, threads: int | None) -> dict[str, Any]:
     import torch
 
     from .. import __version__
+    from .machine import cpu_governor, load_average
 
     env: dict[str, Any] = {
         "archscope": __version__,
@@ -104,6 +111,8 @@ def environment(device: str, threads: int | None) -> dict[str, Any]:
         "threads": threads,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
+        "cpu_governor": cpu_governor(),
+        "load_start": load_average(),
     }
     if device.startswith("cuda"):
         props = torch.cuda.get_device_properties(torch.device(device))
@@ -117,13 +126,14 @@ def environment(device: str, threads: int | None) -> dict[str, Any]:
 
 
 def results_document(records: list[dict], env: dict, settings: dict, *, interrupted: bool = False,
-                     notes: Iterable[str] = ()) -> dict[str, Any]:
+                     notes: Iterable[str] = (), roofs: Iterable[dict] = ()) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "env": env,
         "settings": settings,
         "interrupted": interrupted,
         "notes": list(notes),
+        "roofs": list(roofs),
         "records": records,
     }
 
@@ -142,21 +152,12 @@ def _numbered(path: Path, k: int) -> Path:
     return path if k == 1 else path.with_name(f"{path.stem}-{k}{path.suffix}")
 
 
-def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = False) -> Path:
-    """Write ``document`` as JSON to ``path`` atomically and return the path written.
+def place(tmp: str, target: Path) -> Path:
+    """Give the complete temporary file ``tmp`` the first free name of ``target``, ``stem-2``,
+    ``stem-3`` …: hard-linked, so the link fails (atomically) if the name was taken meanwhile
+    and no reader ever sees a partial file. The temporary file is removed either way."""
+    from ..io import discard, write_failed
 
-    ``exclusive=True`` never replaces an existing file: when ``path`` exists (another run wrote
-    it, perhaps a moment ago), ``stem-2.json``, ``stem-3.json`` … are tried. The whole document
-    goes to a temporary file first and is then hard-linked to the first free name (the link
-    fails, atomically, if the name was taken meanwhile), so no reader ever sees a partial file.
-    """
-    from ..io import check_writable, discard, write_atomic, write_failed, write_temporary
-    from ..render import to_json
-
-    if not exclusive:
-        return write_atomic(path, to_json(document))
-    target = check_writable(path)
-    tmp = write_temporary(target, to_json(document))
     try:
         for k in range(1, 10_000):
             candidate = _numbered(target, k)
@@ -178,84 +179,41 @@ def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = 
         discard(tmp)
 
 
-def _type_error(value: Any, kind: str) -> bool:
-    """True when ``value`` (not None) is not of ``kind`` (one of the FIELD_TYPES phrases)."""
-    if kind == _STR:
-        return not isinstance(value, str)
-    if kind == _BOOL:
-        return not isinstance(value, bool)
-    if kind == _INT:
-        return isinstance(value, bool) or not isinstance(value, int)
-    if kind == _NUM:
-        return isinstance(value, bool) or not isinstance(value, (int, float))
-    if kind == FIELD_TYPES["input_shape"]:
-        return not isinstance(value, list) or any(_type_error(v, _INT) for v in value)
-    if kind == FIELD_TYPES["per_layer"]:
-        return not isinstance(value, list) or any(not isinstance(v, dict) for v in value)
-    raise AssertionError(kind)
+def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = False) -> Path:
+    """Write ``document`` as JSON to ``path`` atomically and return the path written.
 
-
-def check_record(rec: Any, where: str) -> None:
-    """Raise ArchscopeError (one line, naming ``where`` and the field) if ``rec`` is not a record.
-
-    Every field holds its type or null; ``model``, ``status`` and ``batch_size`` must be given.
-    Unknown keys are allowed (a later archscope may add some within the same schema).
+    ``exclusive=True`` never replaces an existing file: when ``path`` exists (another run wrote
+    it, perhaps a moment ago), ``stem-2.json``, ``stem-3.json`` … are tried (see :func:`place`).
     """
-    if not isinstance(rec, dict):
-        raise ArchscopeError(f"{where} is not an object; the file is damaged")
-    for key in RECORD_FIELDS:
-        value = rec.get(key)
-        kind = FIELD_TYPES.get(key, _NUM)
-        if value is None:
-            if key in REQUIRED_FIELDS:
-                raise ArchscopeError(f"{where} has no {key!r} ({kind}); the file is damaged")
-            continue
-        if _type_error(value, kind):
-            shown = repr(value)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise ArchscopeError(f"{where}: {key!r} is {shown}, not {kind} or null; the file is damaged")
+    from ..io import check_writable, write_atomic, write_temporary
+    from ..render import to_json
+
+    if not exclusive:
+        return write_atomic(path, to_json(document))
+    target = check_writable(path)
+    return place(write_temporary(target, to_json(document)), target)
 
 
-def read_results(path: str | os.PathLike) -> dict[str, Any]:
-    """One results document; a file that is not one raises ArchscopeError naming it.
+class TraceFiles:
+    """Where ``--trace FILE`` puts each profiler trace: FILE, then FILE-2, FILE-3 … (one per
+    ``--per-layer`` configuration; an existing file is never replaced)."""
 
-    Checked: readable UTF-8 JSON, the schema, the document's parts and every record's field
-    types, so a damaged file is one sentence here and not a TypeError deep inside a report.
-    """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ArchscopeError(f"cannot read bench results {name!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ArchscopeError(
-            f"{name!r} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
-            "is it a bench results file?"
-        ) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArchscopeError(
-            f"{name!r} is not valid JSON (line {exc.lineno}: {exc.msg}); is it a bench results file?"
-        ) from None
-    except RecursionError:
-        raise ArchscopeError(f"{name!r} is nested too deeply to be a bench results file") from None
-    if not isinstance(doc, dict) or "schema" not in doc:
-        raise ArchscopeError(f"{name!r} has no \"schema\" key; it is not an archscope bench results file")
-    if doc["schema"] != SCHEMA:
-        raise ArchscopeError(
-            f"{name!r} has schema {doc['schema']!r}; this archscope reads {SCHEMA!r}"
-        )
-    if not isinstance(doc.get("records"), list) or not isinstance(doc.get("env"), dict):
-        raise ArchscopeError(f"{name!r} lacks a \"records\" list or an \"env\" object; the file is damaged")
-    for key, kind, ok in (("settings", "an object", isinstance(doc.get("settings"), dict)),
-                          ("interrupted", "true or false", isinstance(doc.get("interrupted"), bool)),
-                          ("notes", "a list", isinstance(doc.get("notes"), list))):
-        if doc.get(key) is not None and not ok:
-            raise ArchscopeError(f"{name!r}: {key!r} is not {kind}; the file is damaged")
-    for i, rec in enumerate(doc["records"]):
-        check_record(rec, f"{name!r} record {i}")
-    return doc
+    def __init__(self, path: str | os.PathLike) -> None:
+        from ..io import check_writable
+
+        self.target = check_writable(path)
+        self.written: list[Path] = []
+
+    def temporary(self) -> str:
+        """A fresh temporary path beside the target for the profiler to write."""
+        from ..io import write_temporary
+
+        return write_temporary(self.target, "")
+
+    def place(self, tmp: str) -> Path:
+        written = place(tmp, self.target)
+        self.written.append(written)
+        return written
 
 
 def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]):

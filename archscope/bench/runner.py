@@ -1,10 +1,11 @@
-"""The sweep: every model × dtype × layout × batch size × variant, timed and recorded.
+"""The sweep: every model × dtype (× autocast) × layout × batch size × variant, timed and recorded.
 
 A *configuration* is one record. Variants of the same model/dtype/layout/batch are timed on the
 same weights and input: ``eager`` always, then ``graph`` (a CUDA-graph replay of one captured
 forward, ``--cuda-graphs``) and ``compile`` (``torch.compile``, ``--compile``), so their gaps to
 eager are the cost of Python/launch overhead. Inference runs under ``torch.inference_mode()``;
-training runs forward + backward + ``torch.optim.SGD`` step in the dtype asked for (no autocast).
+training runs forward + backward + ``torch.optim.SGD`` step. Precision: the model cast with
+``.to(dtype)``, and with ``--amp`` also fp32 weights under ``torch.autocast`` to each of bf16/fp16.
 
 Every model is loaded, traced and counted before anything is timed, so a bad name, spec or input
 size fails in one sentence at once instead of after minutes of timings. A user's factory runs
@@ -12,6 +13,11 @@ once; the module it returned is the one counted and (copied per dtype and layout
 Zoo networks are checked and counted on a meta-device twin and built for real, with the same
 builder and options, when their turn comes (holding a whole zoo in memory up front would cost
 gigabytes).
+
+Trust: each timing passes the noise gate (:mod:`.gate`; ``unstable`` otherwise, with the likely
+cause). The device's roofs (matmul peak per math mode, memory bandwidth; :mod:`.roofs`) are
+measured warm after the first configuration's warm-up, at the thread count being benched, and
+the peaks again at the end of the sweep, which reports a drift over 5 %.
 
 ``--compile``: each configuration (dtype, layout, batch size) gets ``torch._dynamo.reset()`` and
 a fresh ``torch.compile(model, mode=…, dynamic=False)``: no dynamic batch dimension from an
@@ -23,57 +29,63 @@ eager timings off as compiled.
 Failures stay inside their configuration: out of memory → ``status="oom"``; a dtype the device
 cannot run → ``status="skipped"``; any other exception (a model that cannot run this batch size
 in training, a compiler failure) → ``status="error"`` with the exception in one line. Memory is
-freed after each failure and the sweep goes on. Ctrl-C stops the sweep and returns what was
-measured, with ``interrupted=True``.
+freed after each failure and the sweep goes on. Ctrl-C (or any ``KeyboardInterrupt``, such as
+the CLI's SIGTERM/SIGHUP handler raises) stops the sweep and returns what was measured, with
+``interrupted=True``.
 
-On CUDA the whole sweep runs inside ``torch.cuda.device(device)``, so ``cuda:1`` gets its
-streams, events, synchronizes and graphs on device 1, not on the current device 0.
+Global state is scoped (:mod:`.scoped`): thread count and ``cudnn.benchmark`` are set for the
+sweep and restored afterwards. On CUDA the whole sweep runs inside ``torch.cuda.device(device)``,
+so ``cuda:1`` gets its streams, events, synchronizes and graphs on device 1.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..errors import ArchscopeError
 from .counts import Counts, model_counts
 from .failures import failure, free_memory
-from .measure import TRAIN_FLOPS_FACTOR, Config, measure
+from .layer_rows import conv_macs
+from .machine import usable_cores
+from .measure import TRAIN_FLOPS_FACTOR, Config, Context, time_config
 from .options import (  # noqa: F401  (parse_* and DTYPE_NAMES are this module's API too)
-    COMPILE_MODES, DTYPE_NAMES, MODES, batch_list, parse_device, parse_dtype, whole,
+    COMPILE_MODES, DTYPE_NAMES, MODES, Sweep, check_sweep, parse_device, parse_dtype,
 )
-from .peak import Peak, device_peak, math_mode
 from .results import environment, results_document
+from .roofs import Roofs
+from .scoped import cudnn_benchmark, device_context, torch_threads
 from .timing import chunk_timer
 
 
-def device_context(device: str):
-    """``torch.cuda.device(device)`` on CUDA (current device for streams, events, synchronize,
-    graphs and allocator statistics), nothing on the CPU."""
-    if device.startswith("cuda"):
-        import torch
+def bf16_native(device: str) -> bool:
+    """Whether the GPU runs bf16 in hardware (Ampere or newer), not emulated in fp32."""
+    import torch
 
-        return torch.cuda.device(torch.device(device))
-    return contextlib.nullcontext()
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # a torch before the including_emulation argument
+        return torch.cuda.get_device_capability(torch.device(device))[0] >= 8
 
 
 @dataclass
 class BenchResults:
-    """Records of one sweep, its environment and settings; ``interrupted`` after Ctrl-C."""
+    """Records of one sweep, its environment, settings and roofs; ``interrupted`` after Ctrl-C,
+    SIGTERM or SIGHUP (``stopped_by``: the KeyboardInterrupt that stopped it)."""
 
     records: list[dict]
     env: dict
     settings: dict
     interrupted: bool = False
     notes: list[str] = field(default_factory=list)
+    roofs: list[dict] = field(default_factory=list)
+    stopped_by: BaseException | None = None
 
     def document(self) -> dict:
         return results_document(self.records, self.env, self.settings,
-                                interrupted=self.interrupted, notes=self.notes)
+                                interrupted=self.interrupted, notes=self.notes, roofs=self.roofs)
 
     def frame(self):
         import pandas as pd
@@ -83,47 +95,19 @@ class BenchResults:
 
 @dataclass
 class _Prepared:
-    """A model checked, traced and counted before the sweep: shapes and counts per batch size,
-    and ``make()`` giving a fresh module to time (a copy of the counted one, or the zoo builder)."""
+    """A model checked, traced and counted before the sweep: shapes per batch size, counts per
+    (batch size, dtype), and ``make()`` giving a fresh module to time (a copy of the counted one,
+    or the zoo builder)."""
 
     target: Any
     shapes: dict[int, tuple]
-    counts: dict[int, Counts]
+    counts: dict[tuple[int, str], Counts]
+    conv_macs: dict[int, int]
     make: Callable[[], Any]
 
 
-@dataclass
-class _Run:
-    """State shared by the whole sweep: progress, the measured peaks, the error hook."""
-
-    device: str
-    device_name: str | None
-    total: int
-    on_progress: Callable[[int, int, str], None] | None
-    on_error: Callable[[dict, BaseException], None] | None
-    notes: list[str]
-    done: int = 0
-    peaks: dict[str, Peak] = field(default_factory=dict)
-
-    def progress(self, label: str) -> None:
-        if self.on_progress:
-            self.on_progress(self.done, self.total, label)
-        self.done += 1
-
-    def peak(self, dtype: str) -> Peak:
-        """The device's peak in ``dtype``'s math mode, measured on first use and then reused."""
-        mode = math_mode(self.device, dtype)
-        if mode not in self.peaks:
-            pk = device_peak(self.device, dtype, self.device_name, chunk_timer(self.device.split(":")[0]))
-            self.peaks[mode] = pk
-            shown = f"{pk.measured:.4g} TFLOP/s, {pk.source}" if pk.measured is not None else pk.source
-            sheet = f"; datasheet {pk.datasheet:g} TFLOP/s" if pk.datasheet is not None else ""
-            self.notes.append(f"peak {mode} on {self.device}: {shown}{sheet}")
-        return self.peaks[mode]
-
-
 def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
-             kwargs: dict | None) -> _Prepared:
+             kwargs: dict | None, dtypes: list[str]) -> _Prepared:
     """Load, trace and count one model (no timing); any mistake raises ArchscopeError now."""
     from ..analysis.trace import trace_forward
     from ..models import load_target, resolve_input_shape
@@ -144,8 +128,9 @@ def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
         shape = resolve_input_shape(target, input_size, b)
         shapes.setdefault(shape[0], shape)
     trace_forward(target.model, next(iter(shapes.values())), name=target.name)  # bad input → one line
-    counts = {b: model_counts(target.model, s) for b, s in shapes.items()}
-    return _Prepared(target, shapes, counts, make)
+    counts = {(b, d): model_counts(target.model, s, None, d) for b, s in shapes.items() for d in dtypes}
+    convs = {b: conv_macs(target.model, counts[b, dtypes[0]]) for b in shapes}
+    return _Prepared(target, shapes, counts, convs, make)
 
 
 def bench(
@@ -159,11 +144,14 @@ def bench(
     compile: bool = False,
     compile_mode: str = "default",
     mode: str = "infer",
+    amp: bool = False,
     warmup: int | None = None,
     iters: int | None = None,
     budget_s: float = 2.0,
     threads: int | None = None,
     per_layer: bool = False,
+    roofs: bool = True,
+    trace: Any = None,
     input_size: Any = None,
     kwargs: dict | None = None,
     on_progress: Callable[[int, int, str], None] | None = None,
@@ -172,134 +160,130 @@ def bench(
     """Time every configuration in the product of the options; see the module docstring.
 
     ``batch_sizes=None``: the batch inside ``input_size`` (``"8,3,32,32"``), else 1.
-    ``iters=None`` is ``--iters auto`` (until the median's 95 % CI is within 1 %, or
-    ``budget_s`` seconds per configuration). ``warmup=None``: 10 iterations on CUDA (cuDNN
-    autotuning happens in the first ones), 3 on CPU. ``threads=None``: every core this process
-    may use (``threads`` must otherwise be ≥ 1). ``on_error(record, exc)`` is called for each
-    configuration recorded as ``error``, while ``exc``'s traceback is still at hand.
-    Invalid options raise :class:`ArchscopeError` before anything is built or timed.
+    ``iters=None`` is ``--iters auto`` (at least 10 iterations and 0.2 s, then until the median's
+    95 % CI is within 1 %, or ``budget_s`` seconds per configuration). ``warmup=None``: 10
+    iterations on CUDA (cuDNN autotuning happens in the first ones), 3 on CPU. ``threads=None``:
+    every core this process may use (at most 4 per core otherwise). ``roofs=False`` skips
+    measuring the device's peak and bandwidth (no ``peak_share``, ``bound`` or roofline).
+    ``trace``: a :class:`.results.TraceFiles` for ``--per-layer`` profiler traces.
+    ``on_error(record, exc)`` is called for each configuration recorded as ``error``, while
+    ``exc``'s traceback is still at hand. Invalid options raise :class:`ArchscopeError` before
+    anything is built or timed.
     """
     import torch
 
     models = [models] if isinstance(models, (str, torch.nn.Module)) else list(models)
     if not models:
         raise ArchscopeError("give at least one model, e.g. archscope bench lenet5")
-    batches = batch_list(batch_sizes)
-    dtypes = [parse_dtype(d) for d in ([dtypes] if isinstance(dtypes, str) else dtypes)]
-    if not dtypes:
-        raise ArchscopeError(f"--dtype needs at least one of {', '.join(DTYPE_NAMES)}")
-    layouts = [channels_last] if isinstance(channels_last, bool) else list(channels_last)
-    if not layouts or not all(isinstance(v, bool) for v in layouts):
-        raise ArchscopeError("channels_last must be True, False or a list of them")
-    device = parse_device(device)
-    if mode not in MODES:
-        raise ArchscopeError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
-    if compile_mode not in COMPILE_MODES:
-        raise ArchscopeError(f"unknown compile mode {compile_mode!r}; choose from {', '.join(COMPILE_MODES)}")
-    if cuda_graphs and not device.startswith("cuda"):
-        raise ArchscopeError("--cuda-graphs needs --device cuda")
-    if per_layer and mode == "train":
-        raise ArchscopeError("--per-layer times inference forwards only; use it with --mode infer "
-                             "(the default), or drop it for --mode train")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if iters is not None:
-        whole(iters, "--iters", 1, " or auto")
-    if warmup is not None:
-        whole(warmup, "--warmup", 0)
-    if threads is not None:
-        whole(threads, "--threads", 1, f"; leave it out to use every core ({cores} here)")
-    if (isinstance(budget_s, bool) or not isinstance(budget_s, (int, float))
-            or not math.isfinite(budget_s) or budget_s <= 0):
-        raise ArchscopeError(f"--budget {budget_s!r} must be a finite number of seconds > 0, e.g. 2")
-    cuda = device.startswith("cuda")
-    warmup = (10 if cuda else 3) if warmup is None else warmup
-    variants = ["eager"] + (["graph"] if cuda_graphs else []) + (["compile"] if compile else [])
-    n_threads = cores if threads is None else threads
+    sw = check_sweep(batch_sizes=batch_sizes, dtypes=dtypes, channels_last=channels_last,
+                     device=device, mode=mode, compile_mode=compile_mode, cuda_graphs=cuda_graphs,
+                     compile=compile, amp=amp, warmup=warmup, iters=iters, budget_s=budget_s,
+                     threads=threads, per_layer=per_layer, roofs=roofs)
     settings = dict(models=[m if isinstance(m, str) else type(m).__name__ for m in models],
-                    device=device, batch_sizes=batch_sizes, dtypes=dtypes, channels_last=layouts,
-                    cuda_graphs=cuda_graphs, compile=compile, compile_mode=compile_mode, mode=mode,
-                    warmup=warmup, iters=iters if iters is not None else "auto", budget_s=budget_s,
-                    threads=n_threads, per_layer=per_layer, input_size=input_size, kwargs=kwargs)
-    results = BenchResults([], {}, settings, notes=[])
-    saved = (torch.get_num_threads(), torch.backends.cudnn.benchmark)
-    torch.set_num_threads(n_threads)
-    torch.backends.cudnn.benchmark = True
+                    device=sw.device, batch_sizes=batch_sizes, dtypes=sw.dtypes, amp=sw.amp,
+                    channels_last=sw.layouts, cuda_graphs=cuda_graphs, compile=compile,
+                    compile_mode=compile_mode, mode=mode, warmup=sw.warmup,
+                    iters=iters if iters is not None else "auto", budget_s=sw.budget_s,
+                    threads=sw.threads, per_layer=per_layer, roofs=sw.roofs,
+                    input_size=input_size, kwargs=kwargs)
+    results = BenchResults([], {}, settings)
+    ctx = Context(sw.warmup, sw.iters, sw.budget_s, usable_cores(), sw.per_layer, trace=trace,
+                  notes=results.notes)
     try:
-        with device_context(device):
-            results.env = environment(device, n_threads)
+        with torch_threads(sw.threads), cudnn_benchmark(True), device_context(sw.device):
+            results.env = environment(sw.device, sw.threads)
             # Everything that can fail on the user's input fails here, before any timing.
-            prepared = [_prepare(spec, device, input_size, batches, kwargs) for spec in models]
+            prepared = [_prepare(spec, sw.device, input_size, sw.batches, kwargs, sw.dtypes)
+                        for spec in models]
             settings["batch_sizes"] = list(prepared[0].shapes)
-            run = _Run(device, results.env.get("device_name"),
-                       sum(len(p.shapes) for p in prepared) * len(dtypes) * len(layouts) * len(variants),
-                       on_progress, on_error, results.notes)
+            _instruments(ctx, sw, results.env)
+            total = sum(len(p.shapes) for p in prepared) * len(sw.precisions()) * len(sw.layouts) \
+                * len(sw.variants)
+            done = 0
             for prep in prepared:
-                for dtype in dtypes:
-                    for layout in layouts:
-                        _sweep_model(results, run, prep, dtype, layout, mode, n_threads, variants,
-                                     warmup=warmup, iters=iters, budget_s=budget_s,
-                                     compile_mode=compile_mode, per_layer=per_layer)
+                for dtype, amp_ in sw.precisions():
+                    for layout in sw.layouts:
+                        done = _sweep_model(results, ctx, sw, prep, dtype, amp_, layout, done,
+                                            total, on_progress, on_error)
                 prep.make = prep.target = None  # this model's weights are no longer needed
+            if ctx.roofs is not None:
+                results.notes.extend(ctx.roofs.remeasure())
             if on_progress:
-                on_progress(run.done, run.total, "done")
-    except KeyboardInterrupt:
-        results.interrupted = True
+                on_progress(done, total, "done")
+    except KeyboardInterrupt as exc:
+        results.interrupted, results.stopped_by = True, exc
     finally:
-        torch.set_num_threads(saved[0])
-        torch.backends.cudnn.benchmark = saved[1]
+        if ctx.gpu is not None:
+            with contextlib.suppress(Exception):
+                ctx.gpu.nvml.nvmlShutdown()
+    if ctx.roofs is not None:
+        results.roofs = ctx.roofs.rows()
     if mode == "train":
         results.notes.append(f"train: forward + backward + SGD step; TFLOP/s use {TRAIN_FLOPS_FACTOR} × "
                              "forward FLOPs (approximation; auxiliary heads not counted)")
     return results
 
 
-def _sweep_model(results: BenchResults, run: _Run, prep: _Prepared, dtype: str, layout: bool, mode: str,
-                 n_threads: int, variants: list[str], **opts) -> None:
+def _instruments(ctx: Context, sw: Sweep, env: dict) -> None:
+    """The roofs to measure (warm, on first use) and the GPU's NVML handle, or why not."""
+    from .nvml import open_gpu
+
+    if sw.roofs:
+        ctx.roofs = Roofs(sw.device, env.get("device_name"), chunk_timer(sw.device.split(":")[0]),
+                          sw.threads)
+    ctx.gpu, why = open_gpu(sw.device)
+    if why:
+        ctx.note_once(why)
+
+
+def _sweep_model(results: BenchResults, ctx: Context, sw: Sweep, prep: _Prepared, dtype: str,
+                 amp: bool, layout: bool, done: int, total: int, on_progress, on_error) -> int:
+    """Time every batch size and variant of one model in one precision and layout; returns the
+    number of configurations done so far."""
     import torch
 
-    device = run.device
-    cuda = device.startswith("cuda")
+    device, cm = sw.device, sw.compile_mode
     torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
+    weights = torch.float32 if amp else torch_dtype
     fmt = torch.channels_last if layout else torch.contiguous_format
-    cm = opts["compile_mode"]
     model = run_model = x = None
     try:
         for batch, shape in prep.shapes.items():
-            cfg = Config(prep.target.name, device, dtype, layout, batch, shape, mode, n_threads,
-                          prep.counts[batch])
-            for variant in variants:
-                run.progress(cfg.label(variant))
-                if cuda and dtype == "bf16" and not torch.cuda.is_bf16_supported():
-                    results.records.append(cfg.record(variant, cm, status="skipped",
-                                                      reason="this GPU cannot run bf16 (needs Ampere or newer)"))
-                    continue
-                if variant == "graph" and mode == "train":
-                    results.records.append(cfg.record(variant, cm, status="skipped",
-                                                      reason="CUDA graphs are timed in infer mode only"))
+            cfg = Config(prep.target.name, device, dtype, layout, batch, shape, sw.mode, sw.threads,
+                         prep.counts[batch, dtype], amp, prep.conv_macs[batch])
+            for variant in sw.variants:
+                if on_progress:
+                    on_progress(done, total, cfg.label(variant))
+                done += 1
+                skip = None
+                if sw.cuda and dtype == "bf16" and not bf16_native(device):
+                    skip = "this GPU has no native bf16 (needs Ampere or newer; emulation is not timed)"
+                elif variant == "graph" and sw.mode == "train":
+                    skip = "CUDA graphs are timed in infer mode only"
+                if skip:
+                    results.records.append(cfg.record(variant, cm, status="skipped", reason=skip))
                     continue
                 failed = None
                 try:
                     if model is None:
-                        model = prep.make().to(device=device, dtype=torch_dtype, memory_format=fmt)
+                        model = prep.make().to(device=device, dtype=weights, memory_format=fmt)
                     run_model = model
                     if variant == "compile":
                         # Fresh per configuration: no dynamic batch dimension inferred from the
                         # previous batch size, no recompile limit reached across configurations.
                         torch._dynamo.reset()
                         run_model = torch.compile(model, mode=cm, dynamic=False)
-                    x = torch.randn(shape, device=device, dtype=torch_dtype)
+                    x = torch.randn(shape, device=device, dtype=weights)
                     if len(shape) == 4:
                         x = x.contiguous(memory_format=fmt)
-                    with torch.inference_mode(mode == "infer"):
-                        figures = measure(cfg, variant, run_model, x, warmup=opts["warmup"],
-                                           iters=opts["iters"], budget_s=opts["budget_s"],
-                                           per_layer=opts["per_layer"], peak=lambda: run.peak(dtype))
+                    with torch.inference_mode(sw.mode == "infer"):
+                        figures = time_config(cfg, variant, run_model, x, ctx)
                     results.records.append(cfg.record(variant, cm, **figures))
                 except Exception as exc:  # noqa: BLE001 - every failure stays in its configuration
                     status, reason = failure(exc)
                     failed = cfg.record(variant, cm, status=status, reason=reason)
-                    if status == "error" and run.on_error is not None:
-                        run.on_error(failed, exc)
+                    if status == "error" and on_error is not None:
+                        on_error(failed, exc)
                 if failed is not None:
                     # Clean up only now: inside the except block the traceback still held every
                     # frame of the failed step, and with them its activations and gradients.
@@ -311,6 +295,7 @@ def _sweep_model(results: BenchResults, run: _Run, prep: _Prepared, dtype: str, 
                     free_memory(device)
     finally:
         model = run_model = x = None
-        if "compile" in variants:
+        if "compile" in sw.variants:
             torch._dynamo.reset()  # compiled code holds on to the model's tensors
         free_memory(device)
+    return done

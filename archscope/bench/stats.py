@@ -43,12 +43,13 @@ PEAK_TFLOPS: list[tuple[str, dict[str, float]]] = [
     (r"\bV100\b.*\bSXM\d?\b", {"fp32": 15.7, "fp16": 125.0}),  # "Tesla V100-SXM2-16GB"
 ]
 PEAK_SOURCE = (
-    "peak_tflops: measured, the median rate of a dense matmul in the configuration's dtype timed "
-    "with the same clock (once per device and dtype per run; see peak_source); peak_share = "
-    "TFLOP/s from MACs / peak_tflops; peak_tflops_datasheet: NVIDIA's dense figure for this GPU "
-    "variant where known. fp32 is compared in TF32 when cuDNN TF32 is allowed (PyTorch's default). "
-    "peak_share can pass 100 % where a library does fewer multiplies than the nominal MACs "
-    "(Winograd or FFT convolutions, common for 3×3 kernels)"
+    "peak_tflops: measured warm, the best median rate of a dense matmul in the model's own math "
+    "mode at the benched thread count (see peak_source); on CUDA, convolutions and matmuls are held "
+    "to their own mode's roof (TF32 or strict fp32), combined by their MACs; peak_tflops_datasheet: "
+    "NVIDIA's dense figure for this GPU variant where known; peak_share = TFLOP/s from MACs / "
+    "peak_tflops, and a share over 100 % is flagged in peak_check (a measurement problem first, "
+    "then fewer multiplies than the nominal MACs: Winograd or FFT convolutions); bandwidth_gbs: "
+    "measured copy/triad; bound: memory-bound below the ridge point peak / bandwidth"
 )
 
 
