@@ -1,7 +1,8 @@
-"""``archscope bench``: time models on CPU or CUDA over a sweep of batch sizes, dtypes and variants."""
+"""``archscope bench``, ``device`` and ``compare``: timing models, the machine's roofs, two runs."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -9,7 +10,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from .app import command, fail
-from .common import FormatOpt, InputSizeOpt, KwargsOpt, parse_kwargs
+from .common import FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, emit, parse_kwargs, pick_format
 from ..errors import ArchscopeError
 from ..render import Format
 
@@ -36,6 +37,12 @@ def _iters(text: str) -> int | None:
     return n
 
 
+def _dtypes(text: str) -> list[str]:
+    from ..bench.options import parse_dtype
+
+    return [parse_dtype(d) for d in text.split(",") if d.strip()]
+
+
 def _progress():
     """A rich progress bar on stderr, or None when stderr is not a terminal."""
     from rich.console import Console
@@ -48,51 +55,9 @@ def _progress():
                     TimeElapsedColumn(), console=console, transient=True)
 
 
-@command("bench")
-def bench_cmd(
-    models: Annotated[List[str], typer.Argument(help="Zoo names (see `archscope list`).", show_default=False)],
-    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    batch_size: Annotated[Optional[str], typer.Option("--batch-size", "-b", help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1).", show_default=False)] = None,
-    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes: fp32, bf16, fp16 (comma-separated).")] = "fp32",
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and input in channels_last (NHWC).")] = False,
-    cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Also time CUDA-graph replays of one captured forward.")] = False,
-    compile_: Annotated[bool, typer.Option("--compile", help="Also time torch.compile (compile time reported apart).")] = False,
-    compile_mode: Annotated[str, typer.Option("--compile-mode", help="default, reduce-overhead or max-autotune.")] = "default",
-    mode: Annotated[str, typer.Option("--mode", help="infer (inference_mode) or train (forward+backward+SGD step).")] = "infer",
-    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU).", show_default=False)] = None,
-    iters: Annotated[str, typer.Option("--iters", help="Timed iterations, or auto: until the median's 95% CI is within 1%, or --budget.")] = "auto",
-    budget: Annotated[float, typer.Option("--budget", help="Seconds of timing per configuration with --iters auto (finite, > 0).")] = 2.0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="torch.set_num_threads, ≥ 1 (default: every core this process may use; the number used is printed).", show_default=False)] = None,
-    per_layer: Annotated[bool, typer.Option("--per-layer", help="Also time each leaf layer (forward hooks) beside its MACs (--mode infer only).")] = False,
-    input_size: InputSizeOpt = None,
-    kwargs: KwargsOpt = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results JSON path (default: bench-<UTC time>.json in the current directory).", show_default=False)] = None,
-    no_save: Annotated[bool, typer.Option("--no-save", help="Do not write the results JSON.")] = False,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """Latency, throughput and achieved TFLOP/s; eager beside CUDA graphs and torch.compile.
-
-    Several values in one option sweep their product. Every model is loaded and checked before
-    anything is timed. Every run writes its results as JSON (schema archscope.bench/1) to -o or
-    bench-<UTC time>.json (never replacing an existing file: -2, -3 … are added), also after
-    Ctrl-C (exit 130); the table goes to stdout. A configuration that fails (out of memory, a
-    dtype the device cannot run, any other error) is recorded with its reason and the sweep goes
-    on; errors are listed on stderr. Exit code 0 when at least one configuration was timed, 2
-    when none could be (the results file is still written). Merge many files with
-    archscope.load_results(paths).
-    """
-    from ..bench.report import record_label, render_results
-    from ..bench.results import default_results_path, write_results
-    from ..bench.options import parse_device, parse_dtype
-    from ..bench.runner import bench
-    from ..io import check_writable
-    from .app import debugging
-
-    dtypes = [parse_dtype(d) for d in dtype.split(",") if d.strip()]
-    batches = None if batch_size is None else _int_list(batch_size, "--batch-size")
-    n_iters = _iters(iters)
-    device = parse_device(device)
-    path = None if no_save else check_writable(output or default_results_path())
+@contextlib.contextmanager
+def _progress_callback():
+    """``on_progress(done, total, label)`` driving the bar (a no-op without a terminal)."""
     progress = _progress()
     task = None
 
@@ -104,47 +69,194 @@ def bench_cmd(
             task = progress.add_task(label, total=total)
         progress.update(task, completed=done, description=label)
 
+    if progress is not None:
+        progress.start()
+    try:
+        yield on_progress
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _print(text: str, saved: Path | None) -> None:
+    """The table on stdout; a closed stdout (``| head``, ``| true``) costs the table only."""
+    try:
+        typer.echo(text, nl=False)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError) as exc:
+        with contextlib.suppress(OSError, ValueError):  # no "Exception ignored" at exit
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if saved is None:
+            raise fail(f"stdout is closed ({type(exc).__name__}), so the table was lost and nothing "
+                       "was saved (--no-save); drop --no-save or give -o", 1) from None
+        typer.echo(f"note: stdout is closed, so the table was not printed; the results are in {saved}",
+                   err=True)
+
+
+def _save(results, path: Path | None) -> Path | None:
+    """Write the results document (never replacing a file) and say where it went."""
+    from ..bench.results import write_results
+
+    if path is None:
+        return None
+    written = write_results(path, results.document(), exclusive=True)
+    extra = f" ({path} exists; bench never replaces a results file)" if written != path else ""
+    typer.echo(f"wrote {written}{extra}", err=True)
+    return written
+
+
+def _finish(results, saved: Path | None) -> None:
+    """Exit code and warnings after the table: interrupted, nothing timed, some errors."""
+    from ..bench.report import record_label
+    from ..bench.results import TIMED
+    from ..bench.scoped import interrupt_code
+
+    records = results.records
+    where = f"results in {saved}" if saved is not None else "results not saved (--no-save)"
+    if results.interrupted:
+        typer.echo(f"error: interrupted after {len(records)} configuration"
+                   f"{'' if len(records) == 1 else 's'}" + (f"; results so far in {saved}" if saved else ""),
+                   err=True)
+        raise typer.Exit(interrupt_code(results.stopped_by))
+    if records and not any(r["status"] in TIMED for r in records):
+        counts = ", ".join(f"{sum(r['status'] == s for r in records)} {s}"
+                           for s in dict.fromkeys(r["status"] for r in records))
+        first = next((r for r in records if r["status"] == "error"), records[0])
+        raise fail(f"no configuration could be timed ({counts}); first: {record_label(first)}: "
+                   f"{first['reason']}; {where}")
+    errors = [r for r in records if r["status"] == "error"]
+    for r in errors:
+        typer.echo(f"warning: {record_label(r)} failed: {r['reason']}", err=True)
+    if errors:
+        typer.echo(f"warning: {len(errors)} of {len(records)} configurations failed "
+                   "(status error in the table and the results file)", err=True)
+
+
+ModelsArg = Annotated[List[str], typer.Argument(
+    help="Models: zoo names (see `archscope list`) or specs: torchvision:NAME, timm:NAME, "
+    "package.module:factory, path/to/file.py:factory.", show_default=False)]
+
+
+@command("bench")
+def bench_cmd(
+    models: ModelsArg,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
+    batch_size: Annotated[Optional[str], typer.Option("--batch-size", "-b", help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1).", show_default=False)] = None,
+    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes: fp32, bf16, fp16 (comma-separated); the model is cast with .to(dtype).")] = "fp32",
+    amp: Annotated[bool, typer.Option("--amp", help="Also time each bf16/fp16 dtype as autocast with fp32 weights.")] = False,
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and input in channels_last (NHWC).")] = False,
+    cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Also time CUDA-graph replays of one captured forward.")] = False,
+    compile_: Annotated[bool, typer.Option("--compile", help="Also time torch.compile (compile time reported apart).")] = False,
+    compile_mode: Annotated[str, typer.Option("--compile-mode", help="default, reduce-overhead or max-autotune.")] = "default",
+    mode: Annotated[str, typer.Option("--mode", help="infer (inference_mode) or train (forward+backward+SGD step).")] = "infer",
+    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU).", show_default=False)] = None,
+    iters: Annotated[str, typer.Option("--iters", help="Timed iterations, or auto: at least 10 and 0.2 s, then until the median's 95% CI is within 1%, or --budget.")] = "auto",
+    budget: Annotated[float, typer.Option("--budget", help="Seconds of timing per configuration with --iters auto (finite, > 0).")] = 2.0,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="torch.set_num_threads, 1 to 4 per core (default: every core this process may use; the number used is printed).", show_default=False)] = None,
+    per_layer: Annotated[bool, typer.Option("--per-layer", help="Also time each module's own operators with torch.profiler, beside its counts and roof (--mode infer only).")] = False,
+    trace: Annotated[Optional[Path], typer.Option("--trace", help="With --per-layer: write the profiler trace (Chrome/Perfetto JSON) here; never replaced: -2, -3 … are added.", show_default=False)] = None,
+    no_roofs: Annotated[bool, typer.Option("--no-roofs", help="Do not measure the device's peak and memory bandwidth (no peak_pct, bound or roofline; a few seconds faster).")] = False,
+    input_size: InputSizeOpt = None,
+    kwargs: KwargsOpt = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: -2, -3 … are added.", show_default=False)] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not write the results JSON.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Latency, throughput and achieved FLOP/s; eager beside CUDA graphs and torch.compile.
+
+    Several values in one option sweep their product. Every model is loaded and checked before
+    anything is timed. A timing whose median's 95% CI is wider than 5% is marked unstable, with
+    the likely cause. Every run writes its results as JSON (schema archscope.bench/1) to -o or
+    bench-<UTC time>.json, before printing the table, and never replaces an existing file (-2,
+    -3 … are added); also after Ctrl-C (exit 130), SIGTERM (143) or SIGHUP (129). A
+    configuration that fails (out of memory, a dtype the device cannot run, any other error) is
+    recorded with its reason and the sweep goes on; errors are listed on stderr. Exit code 0
+    when at least one configuration was timed, 2 when none could be (the results file is still
+    written). Compare two runs with `archscope compare`.
+    """
+    from ..bench.options import parse_device
+    from ..bench.report import render_results
+    from ..bench.results import TraceFiles, default_results_path
+    from ..bench.runner import bench
+    from ..bench.scoped import signals_as_interrupts
+    from ..io import check_writable
+    from .app import debugging
+
+    dtypes = _dtypes(dtype)
+    batches = None if batch_size is None else _int_list(batch_size, "--batch-size")
+    n_iters = _iters(iters)
+    device = parse_device(device)
+    if trace is not None and not per_layer:
+        raise ArchscopeError("--trace writes the profiler trace of --per-layer; add --per-layer")
+    traces = TraceFiles(trace) if trace is not None else None
+    path = None if no_save else check_writable(output or default_results_path())
+
     def on_error(record: dict, exc: BaseException) -> None:
         if debugging():  # --debug: the full traceback of each failed configuration, as it happens
             import traceback
 
             traceback.print_exception(exc, file=sys.stderr)
 
-    if progress is not None:
-        progress.start()
-    try:
+    with _progress_callback() as on_progress, signals_as_interrupts():
         results = bench(
             models, device=device, batch_sizes=batches, dtypes=dtypes, channels_last=channels_last,
             cuda_graphs=cuda_graphs, compile=compile_, compile_mode=compile_mode, mode=mode,
-            warmup=warmup, iters=n_iters, budget_s=budget, threads=threads, per_layer=per_layer,
-            input_size=input_size, kwargs=parse_kwargs(kwargs), on_progress=on_progress,
-            on_error=on_error,
+            amp=amp, warmup=warmup, iters=n_iters, budget_s=budget, threads=threads,
+            per_layer=per_layer, roofs=not no_roofs, trace=traces, input_size=input_size,
+            kwargs=parse_kwargs(kwargs), on_progress=on_progress, on_error=on_error,
         )
-    finally:
-        if progress is not None:
-            progress.stop()
-    typer.echo(render_results(results, fmt), nl=False)
-    if path is not None:
-        path = write_results(path, results.document(), exclusive=output is None)
-    saved = f"results in {path}" if path is not None else "results not saved (--no-save)"
-    if results.interrupted:
-        if path is not None:
-            typer.echo(f"wrote {path}", err=True)
-        typer.echo(f"error: interrupted after {len(results.records)} configurations"
-                   + (f"; results so far in {path}" if path else ""), err=True)
-        raise typer.Exit(130)
-    records = results.records
-    errors = [r for r in records if r["status"] == "error"]
-    if records and not any(r["status"] in ("ok", "fallback") for r in records):
-        counts = ", ".join(f"{sum(r['status'] == s for r in records)} {s}"
-                           for s in dict.fromkeys(r["status"] for r in records))
-        first = next((r for r in records if r["status"] == "error"), records[0])
-        raise fail(f"no configuration could be timed ({counts}); first: {record_label(first)}: "
-                   f"{first['reason']}; {saved}")
-    if path is not None:
-        typer.echo(f"wrote {path}", err=True)
-    for r in errors:
-        typer.echo(f"warning: {record_label(r)} failed: {r['reason']}", err=True)
-    if errors:
-        typer.echo(f"warning: {len(errors)} of {len(records)} configurations failed "
-                   "(status error in the table and the results file)", err=True)
+    saved = _save(results, path)  # first: a closed stdout must not cost the run
+    _print(render_results(results, fmt), saved)
+    _finish(results, saved)
+
+
+@command("device")
+def device_cmd(
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
+    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32).")] = "fp32",
+    threads: Annotated[Optional[int], typer.Option("--threads", help="Threads to measure with (default: every core this process may use).", show_default=False)] = None,
+    fmt: OutFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The machine's measured roofs: matmul peak per math mode, memory bandwidth, ridge point.
+
+    The peak is the best warm median rate of a dense matmul; the bandwidth the better of a copy
+    and a triad over a buffer 4 × the last-level cache (at least 1 GiB on a GPU). Work below the
+    ridge point (FLOPs per byte = peak / bandwidth) is memory-bound, above it compute-bound.
+    Takes a few seconds.
+    """
+    from ..bench.report import roof_frame
+    from ..bench.roofs import device_roofs
+    from ..render import render_frame, to_json
+
+    roofs, env = device_roofs(device, _dtypes(dtype), threads)
+    fmt = pick_format(fmt, output)
+    if fmt is Format.json:
+        text = to_json({"schema": "archscope.device/1", "env": env, "roofs": roofs.rows()})
+    else:
+        frame, notes = roof_frame(roofs.rows(), text=fmt in (Format.table, Format.markdown))
+        text = render_frame(frame, fmt, title=f"archscope device · {env.get('device')} · "
+                            f"{env.get('device_name')} · {env.get('threads')} threads", notes=notes)
+    emit(text, output)
+
+
+@command("compare")
+def compare_cmd(
+    base: Annotated[Path, typer.Argument(help="The earlier bench results (JSON).", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The later bench results (JSON).", show_default=False)],
+    fmt: OutFormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Two bench runs side by side: speedup per matching configuration and whether it is real.
+
+    faster or slower when the two medians' 95% CIs do not overlap, no change when they do; rows
+    present in only one file are listed as such.
+    """
+    from ..bench.compare import compare_results
+    from ..render import render_frame
+
+    frame, notes = compare_results(base, new)
+    emit(render_frame(frame, pick_format(fmt, output), title=f"archscope compare · {base} → {new}",
+                      notes=notes), output)
