@@ -10,7 +10,7 @@ import torch
 from archscope.bench import measure, runner
 from archscope.cli import app
 
-FAST = ["--iters", "3", "--warmup", "1"]
+FAST = ["--iters", "3", "--warmup", "1", "--no-roofs"]
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_bench_cli_error_in_one_configuration(runner_cli, tmp_path):
     assert "Traceback" not in res.output
     assert "error: ValueError: Expected more than 1 value per channel" in res.stdout  # status column
     doc = json.loads(out.read_text())
-    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "ok"), (1, "error")]
+    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "unstable"), (1, "error")]  # 3 iterations: no CI
     assert res.stderr.splitlines() == [
         f"wrote {out}",
         f"warning: {spec} b1 fp32 train eager failed: {doc['records'][1]['reason']}",
@@ -125,7 +125,8 @@ def test_bench_cli_every_configuration_failed(runner_cli, tmp_path):
     spec, out = f"{tmp_path / 'bn.py'}:build", tmp_path / "r.json"
     res = runner_cli.invoke(app, ["bench", spec, "--mode", "train", "-b", "1", "-o", str(out), *FAST])
     assert res.exit_code == 2
-    [line] = res.stderr.strip().splitlines()
+    wrote, line = res.stderr.strip().splitlines()  # the results are written before anything else
+    assert wrote == f"wrote {out}"
     assert line.startswith(f"error: no configuration could be timed (1 error); first: {spec} b1 fp32 "
                            "train eager: ValueError: Expected more than 1 value per channel")
     assert line.endswith(f"; results in {out}") and "Traceback" not in res.output
@@ -207,7 +208,7 @@ def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypat
     assert res.exit_code == 130
     doc = json.loads(out.read_text())
     assert doc["interrupted"] is True and [r["batch_size"] for r in doc["records"]] == [1]
-    assert "interrupted after 1 configurations" in res.stderr
+    assert "interrupted after 1 configuration;" in res.stderr
 
 
 def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
@@ -229,4 +230,4 @@ def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
 def test_bench_cli_per_layer(runner_cli):
     res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown", *FAST])
     assert res.exit_code == 0
-    assert "per layer (leaf modules)" in res.stdout and "| features.c1 | Conv2d |" in res.stdout
+    assert "per layer (each module's own operators)" in res.stdout and "| features.c1 | Conv2d |" in res.stdout

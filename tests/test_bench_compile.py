@@ -12,8 +12,9 @@ from torch import nn
 
 import archscope
 from archscope.bench.report import summary_frame
+from archscope.bench.results import TIMED
 
-FAST = dict(iters=3, warmup=1)
+FAST = dict(iters=3, warmup=1, roofs=False)  # 3 iterations: no CI, so "unstable"
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_fresh_static_compile_per_configuration(compiles, resets):
     assert compiles == [("default", False)] * 10
     assert len(resets) >= 10
     for r in comp:
-        assert r["status"] == "ok" and r["reason"] is None
+        assert r["status"] in TIMED and r["status"] != "fallback"
         assert r["compile_graphs"] == 1 and r["compile_graph_breaks"] == 0  # one static graph each
         assert r["compile_s"] > 0 and r["median_ms"] > 0  # compile time kept apart from run time
 
@@ -73,7 +74,7 @@ class _Disabled(nn.Module):
 def test_no_graph_is_a_fallback_not_a_compile(compiles):
     res = archscope.bench(_Disabled(), input_size=(3, 2, 2), compile=True, **FAST)
     eager, comp = res.records
-    assert eager["status"] == "ok"
+    assert eager["status"] in TIMED and eager["status"] != "fallback"
     assert comp["status"] == "fallback" and comp["compile_graphs"] == 0
     assert comp["reason"].startswith("torch.compile captured no graph")
     assert comp["median_ms"] > 0  # the eager timings are kept, labelled for what they are
@@ -109,5 +110,5 @@ def test_compile_failure_is_an_error_record(monkeypatch):
 
     monkeypatch.setattr(torch, "compile", broken)
     res = archscope.bench("lenet5", compile=True, **FAST)
-    assert [r["status"] for r in res.records] == ["ok", "error"]
+    assert res.records[0]["status"] in TIMED and res.records[1]["status"] == "error"
     assert res.records[1]["reason"] == "RuntimeError: BackendCompilerFailed: no C++ compiler"

@@ -110,24 +110,22 @@ BUBBLE_MAX_PX = 56  # diameter of the largest model's bubble
 BUBBLE_MIN_PX = 6
 
 
-def macs_vs_latency(bench: pd.DataFrame, summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Work per forward (MACs × batch) against latency; bubble area ∝ the model's params.
+def macs_vs_latency(bench: pd.DataFrame, params: dict[str, int],
+                    colors: dict[str, str]) -> go.Figure:
+    """Work per forward (``work_macs``: MACs at the timed batch) against latency; bubble area ∝
+    the model's params (``params``; a model missing there is drawn at the smallest size).
 
     ``sizemode="area"`` with ``sizeref = 2 × largest params / BUBBLE_MAX_PX²`` makes the
     largest model's bubble BUBBLE_MAX_PX wide and every area proportional to the parameters
     (down to BUBBLE_MIN_PX, so a small model stays visible). The marker shape is the dtype.
     """
-    totals = summary.set_index("model")
-    largest = max(int(totals["params"].max()), 1)
+    largest = max([int(v) for v in params.values()] + [1])
     dtypes = list(dict.fromkeys(bench["dtype"]))
     fig = go.Figure()
     xs, ys = [], []
     for name, model, part, style in _series(bench):
-        if model not in totals.index:
-            continue
-        macs = int(totals.at[model, "macs"])
-        params = int(totals.at[model, "params"])
-        work = [macs * int(b) for b in part["batch_size"]]
+        n_params = params.get(model)
+        work = [int(w) for w in part["work_macs"]]
         lat = [float(v) for v in part["median_ms"]]
         xs += work
         ys += lat
@@ -140,19 +138,19 @@ def macs_vs_latency(bench: pd.DataFrame, summary: pd.DataFrame, colors: dict[str
                 name=name,
                 marker={"color": colors.get(model, PALETTE[0]),
                         "symbol": SYMBOLS[dtypes.index(dtype) % len(SYMBOLS)],
-                        "size": [params] * len(work), "sizemode": "area",
+                        "size": [n_params or 0] * len(work), "sizemode": "area",
                         "sizeref": 2 * largest / BUBBLE_MAX_PX ** 2, "sizemin": BUBBLE_MIN_PX,
                         "opacity": 0.7, "line": {"width": 1, "color": "white"}},
                 cliponaxis=False,
-                customdata=[[w, int(b), params, sig(v)]
+                customdata=[[w, int(b), f"{n_params:,}" if n_params else "not counted", sig(v)]
                             for w, b, v in zip(work, part["batch_size"], lat)],
                 hovertemplate="<b>" + _literal(name) + "</b><br>batch %{customdata[1]}"
                 "<br>MACs: %{customdata[0]:,}<br>latency: %{customdata[3]} ms<br>parameters: "
-                "%{customdata[2]:,}<extra></extra>",
+                "%{customdata[2]}<extra></extra>",
             )
         )
     base_layout(fig, "Work vs latency (bubble area ∝ parameters, shape: dtype)", height=480)
-    fig.update_xaxes(title_text="MACs per forward (model MACs × batch size)",
+    fig.update_xaxes(title_text="MACs per forward (at the timed batch size)",
                      **log_axis(xs, below=0.3, above=0.3))
     fig.update_yaxes(title_text="median latency (ms)", **log_axis(ys, below=0.3, above=0.3))
     _legend_below(fig)
@@ -165,8 +163,10 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
     """Achieved FLOP/s against arithmetic intensity, under each device's peak per math mode.
 
     ``points``: model, kind (``model`` or ``layer``), label, config, intensity (FLOPs/byte),
-    flop_s, flops (per forward, exact), time_ms. ``peaks``: device_label, math, peak_tflops
-    and, when known, peak_gbs (memory bandwidth, GB/s), which adds the slanted memory roof.
+    flop_s, flops (per forward, exact), time_ms and bound (``memory-bound`` layers are open
+    circles). ``peaks``: device_label, math, peak_tflops and, when known, peak_gbs (memory
+    bandwidth, GB/s), which adds the slanted memory roof and marks the ridge point where the
+    two meet (peak / bandwidth FLOPs per byte).
     ``rug``: model, label, intensity, flops: layers' intensities without a time, drawn as
     ticks along the bottom (a hidden 0..1 axis), since they have no achieved rate.
     """
@@ -179,7 +179,9 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
     for (model, kind, series), part in order.groupby(["model", "kind", "series"], sort=False):
         layer = kind == "layer"
         name = f"{model} · layers · {part.iloc[0]['config']}" if layer else f"{series} (model)"
-        symbol = "circle"
+        bounds = list(part["bound"]) if "bound" in part.columns else [None] * len(part)
+        # layers: filled when compute-bound, open when memory-bound (against their own roof)
+        symbol = ["circle-open" if b == "memory-bound" else "circle" for b in bounds]
         if not layer:
             config = str(part.iloc[0]["config"])
             symbol = MODEL_SYMBOLS[dtypes.index(config.split(" · ", 1)[0]) % len(MODEL_SYMBOLS)] \
@@ -195,14 +197,15 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
                         "symbol": symbol, "opacity": 0.6 if layer else 1,
                         "line": {"width": 1, "color": "white"}},
                 text=[escape(str(v)) for v in part["label"]],
-                customdata=[[si(i), si_unit(f, "FLOP/s"), int(n), sig(t), escape(str(c))]
-                            for i, f, n, t, c in zip(part["intensity"], part["flop_s"],
-                                                     part["flops"], part["time_ms"],
-                                                     part["config"])],
+                customdata=[[si(i), si_unit(f, "FLOP/s"), int(n), sig(t), escape(str(c)),
+                             b if isinstance(b, str) else "bound: no roof measured"]
+                            for i, f, n, t, c, b in zip(part["intensity"], part["flop_s"],
+                                                        part["flops"], part["time_ms"],
+                                                        part["config"], bounds)],
                 hovertemplate="<b>%{text}</b><br>%{customdata[4]}<br>intensity: "
-                "%{customdata[0]} FLOPs/byte<br>achieved: %{customdata[1]}<br>FLOPs: "
-                "%{customdata[2]:,} in %{customdata[3]} ms<extra>" + _literal(escape(str(model)))
-                + "</extra>",
+                "%{customdata[0]} FLOPs/byte (%{customdata[5]})<br>achieved: %{customdata[1]}"
+                "<br>FLOPs: %{customdata[2]:,} in %{customdata[3]} ms<extra>"
+                + _literal(escape(str(model))) + "</extra>",
             )
         )
     if rug is not None and len(rug):
@@ -236,13 +239,22 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
         else:
             x, y = [lo, hi], [top, top]
         label = f"peak · {peak['device_label']} · {peak['math']}"
+        roof = f"{si_unit(top, 'FLOP/s')}" + (f", {si_unit(gbs * 1e9, 'B/s')}" if gbs else "")
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines+text", name=escape(label),
             line={"color": "#444", "dash": dashes[maths.index(peak["math"]) % len(dashes)],
                   "width": 1.5},
             text=[""] * (len(x) - 1) + [escape(f"{peak['math']} peak {si_unit(top, 'FLOP/s')}")],
             textposition="top left", textfont={"size": 11, "color": "#444"},
-            hovertemplate=escape(label) + f": {si_unit(top, 'FLOP/s')}<extra></extra>"))
+            hovertemplate=escape(label) + f": {roof}<extra></extra>"))
+        if gbs and lo <= ridge <= hi:
+            fig.add_trace(go.Scatter(
+                x=[ridge], y=[top], mode="markers", name=escape(f"ridge · {peak['device_label']} · "
+                                                               f"{peak['math']}"),
+                showlegend=False, marker={"symbol": "x-thin-open", "size": 12, "color": "#444",
+                                          "line": {"width": 2}},
+                hovertemplate=escape(label) + f": ridge point {sig(ridge)} FLOPs/byte (left: "
+                "memory-bound, right: compute-bound)<extra></extra>"))
     base_layout(fig, "Roofline: achieved FLOP/s against arithmetic intensity", height=520)
     fig.update_xaxes(title_text="arithmetic intensity (FLOPs per byte moved)",
                      **log_axis([lo, hi], below=0, above=0))
@@ -255,7 +267,8 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
 
 
 def time_share_scatter(layers: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Each layer's share of the measured time (y) against its share of the MACs (x).
+    """Each layer's share of the measured time (y) against its share of the MACs (x), on log
+    axes (a Linear button shows the 0–100 % view, where layers without MACs appear too).
 
     One series per model, named with the run its per-layer timings come from (device, dtype,
     batch); hovers give the layer's exact MACs at that batch and its time.
@@ -285,7 +298,9 @@ def time_share_scatter(layers: pd.DataFrame, colors: dict[str, str]) -> go.Figur
                 "(%{y:.3g}%)<extra>" + _literal(escape(str(model))) + "</extra>",
             )
         )
-    fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", name="time ∝ MACs",
+    both = [(x, y) for t in fig.data for x, y in zip(t.x, t.y) if x > 0 and y > 0]
+    lo = min([min(min(p) for p in both) / 10 if both else 0.01, 0.01])
+    fig.add_trace(go.Scatter(x=[lo, 100], y=[lo, 100], mode="lines", name="time ∝ MACs",
                              line={"color": "#aaa", "dash": "dot", "width": 1}, hoverinfo="skip"))
     base_layout(fig, "Per-layer share of time vs share of MACs", height=480)
     if len(set(configs)) == 1:
@@ -293,4 +308,6 @@ def time_share_scatter(layers: pd.DataFrame, colors: dict[str, str]) -> go.Figur
     fig.update_xaxes(title_text="share of the model's MACs (%)", range=[-2, 102])
     fig.update_yaxes(title_text="share of the measured time (%)", range=[-2, 102])
     _legend_below(fig)
-    return fig
+    # opens on log axes (the many small layers apart); Linear shows layers with no MACs too
+    return log_toggle(fig, {"xaxis": [x for x, _ in both], "yaxis": [y for _, y in both]},
+                      start_log=True, bars=False, linear={"xaxis": [-2, 102], "yaxis": [-2, 102]})
