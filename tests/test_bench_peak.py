@@ -22,8 +22,7 @@ def test_cpu_peak_takes_the_best_size_after_enough_multiplies():
 
     def timer(step, iters):
         chunks.append(iters)
-        step()  # a real multiply, to prove the step runs
-        return [2.0] * iters  # 2 ms at every size
+        return _two_ms(step, iters)  # 2 ms at every size
 
     rate, n, iters, ci, tried = peak.measure_matmul("cpu", "fp32", timer)
     # The same 2 ms at every size: the largest, n = 2048, does the most work in it:
@@ -42,8 +41,13 @@ def test_cpu_peak_stops_growing_when_a_multiply_is_slow():
     assert tried == [256] and n == 256 and rate == pytest.approx(33_554_432 / 0.06 / 1e12)
 
 
+def _two_ms(step, iters):
+    step()  # real work, so the loop's clock advances as it would
+    return [2.0] * iters
+
+
 def test_device_peak_records_its_source_and_survives_failure():
-    p = peak.device_peak("cpu", "fp32", "AMD EPYC", lambda step, n: [2.0] * n)
+    p = peak.device_peak("cpu", "fp32", "AMD EPYC", _two_ms)
     assert p.measured == pytest.approx(8.589934592) and p.datasheet is None and p.best == p.measured
     assert p.source.startswith("measured warm: 2048x2048x2048 fp32 matmul, median of ")
     assert p.source.endswith("(perf_counter_ns, CI ±0.0 %), the best of n = 256, 512, 1024, 2048")

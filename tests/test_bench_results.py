@@ -116,7 +116,7 @@ def test_older_files_load_with_new_fields_null(tmp_path):
     assert row["peak_tflops"] == 989.4 and row["peak_share"] == 0.1
     assert all(row[k] is None for k in new)
     assert df.attrs["runs"] == [{"source": str(path), "schema": SCHEMA, "env": {"device": "cuda"},
-                                 "settings": {}, "interrupted": False, "notes": []}]
+                                 "settings": {}, "interrupted": False, "notes": [], "roofs": []}]
 
 
 def test_settings_and_interrupted_are_kept(tmp_path):
@@ -159,3 +159,91 @@ def test_exclusive_write_without_hard_links(tmp_path, monkeypatch):
     assert write_results(path, _doc([_record()]), exclusive=True) == tmp_path / "bench-y-2.json"
     assert path.read_text() == "earlier run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-y-2.json", "bench-y.json"]
+
+
+@pytest.mark.parametrize("token", ["Infinity", "-Infinity", "NaN"])
+def test_non_finite_constants_are_damage(tmp_path, token):
+    text = json.dumps(_doc([_record()])).replace('"median_ms": 0.5', f'"median_ms": {token}')
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(ArchscopeError) as info:
+        read_results(path)
+    assert str(info.value) == f"{str(path)!r} holds {token}, which no bench figure can be; the file is damaged"
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("median_ms", 1e308, "'median_ms' is 1e+308, outside 0 to 1e+09 ms"),
+    ("p95_ms", -1.0, "'p95_ms' is -1.0, outside 0 to 1e+09 ms"),
+    ("median_ms", 0, "'median_ms' is 0, not above 0"),
+    ("median_ms", -2.5, "'median_ms' is -2.5, outside 0 to 1e+09 ms"),
+    ("batch_size", 0, "'batch_size' is 0, not between 1 and 2³¹"),
+    ("batch_size", -8, "'batch_size' is -8, not between 1 and 2³¹"),
+    ("macs", 2**64, "'macs' is 18446744073709551616, outside 0 to 2⁶³"),
+    ("throughput_items_s", 1e300, "'throughput_items_s' is 1e+300, outside 0 to 1e+18"),
+    ("peak_share", -0.5, "'peak_share' is -0.5, outside 0 to 1e+18"),
+])
+def test_out_of_range_figures_are_damage(tmp_path, field, value, needle):
+    path = _write(tmp_path, _doc([_record(**{field: value})]))
+    with pytest.raises(ArchscopeError) as info:
+        load_results(path)
+    msg = str(info.value)
+    assert msg == f"{str(path)!r} record 0: {needle}; the file is damaged"
+
+
+@pytest.mark.parametrize("row, needle", [
+    ({"type": "Conv2d"}, "per_layer row 0 has no 'layer' (a string)"),
+    ({"layer": 3}, "per_layer row 0: 'layer' is 3, not a string or null"),
+    ({"layer": "c1", "time_ms": "fast"}, "per_layer row 0: 'time_ms' is 'fast', not a number"),
+    ({"layer": "c1", "time_ms": -1.0}, "per_layer row 0: 'time_ms' is -1.0, outside 0 to 1e+09 ms"),
+    ({"layer": "c1", "calls": 1.5}, "per_layer row 0: 'calls' is 1.5, not a whole number"),
+    ({"layer": "c1", "macs": True}, "per_layer row 0: 'macs' is True, not a whole number"),
+])
+def test_ill_typed_per_layer_rows_are_damage(tmp_path, row, needle):
+    path = _write(tmp_path, _doc([_record(per_layer=[row])]))
+    with pytest.raises(ArchscopeError) as info:
+        load_results(path)
+    assert needle in str(info.value) and str(info.value).endswith("the file is damaged")
+
+
+def test_roofs_must_be_typed_objects(tmp_path):
+    path = _write(tmp_path, _doc([_record()], roofs=[{"device": "cpu", "peak_tflops": "fast"}]))
+    with pytest.raises(ArchscopeError, match="roof 0: 'peak_tflops' is 'fast', not a number"):
+        load_results(path)
+    path = _write(tmp_path, _doc([_record()], roofs={"cpu": 1}), "b.json")
+    with pytest.raises(ArchscopeError, match="'roofs' is not a list; the file is damaged"):
+        load_results(path)
+
+
+def test_only_regular_files_of_bounded_size_are_read(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from archscope.bench import validate
+
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # reading it would block forever
+    with pytest.raises(ArchscopeError) as info:
+        read_results(fifo)
+    assert str(info.value) == (f"{str(fifo)!r} is a FIFO, not a bench results file; give the .json "
+                               "file that archscope bench wrote")
+    zero = tmp_path / "zero"
+    os.mknod(zero, stat.S_IFCHR | 0o444, os.makedev(1, 5))  # a /dev/zero of our own
+    with pytest.raises(ArchscopeError, match="is a device, not a bench results file"):
+        read_results(zero)
+    with pytest.raises(ArchscopeError, match="is a directory, not a bench results file"):
+        read_results(tmp_path)
+    monkeypatch.setattr(validate, "MAX_FILE_BYTES", 100)
+    big = _write(tmp_path, _doc([_record()]), "big.json")  # a few hundred bytes
+    with pytest.raises(ArchscopeError, match="MiB, over the 0 MiB a bench results file may have"):
+        read_results(big)
+
+
+@pytest.mark.parametrize("token", ["Infinity", "1e308"])
+def test_report_refuses_a_damaged_bench_file_in_one_line(runner_cli, tmp_path, token):
+    bench = tmp_path / "bad.json"
+    bench.write_text(json.dumps(_doc([_record()])).replace('"median_ms": 0.5', f'"median_ms": {token}'))
+    res = runner_cli.invoke(app, ["report", "lenet5", "--bench", str(bench), "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 2
+    [line] = res.stderr.strip().splitlines()
+    assert line.startswith("error: ") and line.endswith("the file is damaged")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]

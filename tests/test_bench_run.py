@@ -457,3 +457,31 @@ def test_cuda_bench_eager_and_graph():
         (1, False, "ok"), (1, True, "ok"), (8, False, "ok"), (8, True, "ok")]
     assert all(r["peak_mem_bytes"] > 0 for r in res.records)
     assert res.env["sm_count"] > 0
+
+
+class _Probe(nn.Module):
+    """Records (weight dtype, output dtype) of every forward, on the class: the bench times copies."""
+
+    seen: list = []
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(12, 4)
+
+    def forward(self, x):
+        out = self.lin(x.flatten(1))
+        _Probe.seen.append((self.lin.weight.dtype, out.dtype))
+        return out
+
+
+def test_amp_autocasts_beside_the_cast_model():
+    _Probe.seen.clear()
+    res = archscope.bench(_Probe(), input_size=(3, 2, 2), dtypes=["fp32", "bf16"], amp=True, **FAST)
+    assert [(r["dtype"], r["amp"]) for r in res.records] == [
+        ("fp32", False), ("bf16", False), ("bf16", True)]
+    # .to(bf16): bf16 weights and outputs; autocast: fp32 weights, the linear computes in bf16
+    assert set(_Probe.seen) == {(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
+                                (torch.float32, torch.bfloat16)}
+    assert res.settings["amp"] is True
+    with pytest.raises(ArchscopeError, match="--amp autocasts to bf16 or fp16; add one with --dtype"):
+        archscope.bench("lenet5", amp=True, **FAST)

@@ -52,7 +52,9 @@ def real_bench(tmp_path: Path, models: list[str]) -> Path:
     from archscope.bench.results import write_results
 
     res = archscope.bench(models, batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3,
-                          threads=1)
+                          threads=1, roofs=False)
+    for rec in res.records:  # 3 iterations give no CI ("unstable"); the page plots "ok" rows
+        rec["status"] = "ok"
     return write_results(tmp_path / "bench.json", res.document())
 
 

@@ -35,7 +35,7 @@ from . import stats
 CUDA_SIZES = (2048, 4096, 8192)
 CPU_SIZES = (256, 512, 1024, 2048)
 SLOW_MS = 50.0  # stop growing n once one multiply takes this long
-MIN_ITERS = 5
+MIN_ITERS = 6  # the fewest with a 95 % CI of the median
 MIN_TIME_S = 0.05
 SIZE_BUDGET_S = 0.3
 REL = 0.02

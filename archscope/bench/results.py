@@ -222,9 +222,10 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]):
     One row per record, the record's fields first, then the run's environment as ``env_*``
     columns (``env_device_name``, ``env_torch``, ``env_date``, …), its settings as
     ``settings_*`` columns (``settings_iters``, ``settings_batch_sizes``, …), ``interrupted``
-    (whether that run was stopped by Ctrl-C) and ``source`` (the file). ``per_layer`` stays a
+    (whether that run was stopped early) and ``source`` (the file). ``per_layer`` stays a
     list of dicts per row. ``df.attrs["runs"]`` keeps each file's document apart from its
-    records: ``{"source", "schema", "env", "settings", "interrupted", "notes"}``, in file order.
+    records: ``{"source", "schema", "env", "settings", "interrupted", "notes", "roofs"}``, in
+    file order.
     """
     import pandas as pd
 
@@ -238,7 +239,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]):
         interrupted = bool(doc.get("interrupted", False))
         runs.append({"source": str(path), "schema": doc["schema"], "env": doc["env"],
                      "settings": settings, "interrupted": interrupted,
-                     "notes": list(doc.get("notes") or [])})
+                     "notes": list(doc.get("notes") or []), "roofs": list(doc.get("roofs") or [])})
         env = {f"env_{k}": v for k, v in doc["env"].items()}
         run = {**{f"settings_{k}": v for k, v in settings.items()}, "interrupted": interrupted}
         for rec in doc["records"]:

@@ -94,9 +94,12 @@ def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int] | None:
     alpha_half = (1.0 - confidence) / 2
     log_half_n = n * math.log(0.5)
     lgn = math.lgamma(n + 1)
+    # Start the sum 8·√n below the middle: by Hoeffding, P(B ≤ n/2 − 8√n) ≤ exp(−128), far below
+    # any α/2, so every rank below the start qualifies and the sum stays O(√n), not O(n).
+    start = max(0, math.floor(n / 2 - 8 * math.sqrt(n)))
     cdf = 0.0
-    l = 0
-    for k in range(0, n // 2 + 1):  # cdf = P(B ≤ k)
+    l = start
+    for k in range(start, n // 2 + 1):  # cdf ≈ P(B ≤ k)
         cdf += math.exp(lgn - math.lgamma(k + 1) - math.lgamma(n - k + 1) + log_half_n)
         if cdf > alpha_half:
             break

@@ -46,6 +46,9 @@ LAYER_TYPES: dict[str, str] = {
 ROOF_TYPES: dict[str, str] = {
     **dict.fromkeys(["device", "device_name", "math", "peak_source", "bandwidth_source"], _STR),
     "threads": _INT,
+    **dict.fromkeys(["peak_tflops", "peak_measured_tflops", "peak_tflops_datasheet", "peak_ci_rel",
+                     "peak_end_tflops", "peak_drift", "bandwidth_gbs", "copy_gbs", "triad_gbs",
+                     "ridge_flop_per_byte"], _NUM),
 }
 REQUIRED_FIELDS = ("model", "status", "batch_size")
 SIGNED = {"unattributed_ms", "peak_drift"}  # the only figures that may fall below zero

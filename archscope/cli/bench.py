@@ -237,8 +237,10 @@ def device_cmd(
         text = to_json({"schema": "archscope.device/1", "env": env, "roofs": roofs.rows()})
     else:
         frame, notes = roof_frame(roofs.rows(), text=fmt in (Format.table, Format.markdown))
+        n = env.get("threads")
         text = render_frame(frame, fmt, title=f"archscope device · {env.get('device')} · "
-                            f"{env.get('device_name')} · {env.get('threads')} threads", notes=notes)
+                            f"{env.get('device_name')} · {n} thread{'' if n == 1 else 's'}",
+                            notes=notes)
     emit(text, output)
 
 

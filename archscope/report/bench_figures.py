@@ -223,6 +223,10 @@ def roofline(points: pd.DataFrame, peaks: pd.DataFrame, colors: dict[str, str],
             ))
     xs = _positive(list(points["intensity"]) + (list(rug["intensity"]) if rug is not None
                                                  and len(rug) else [])) or [1.0]
+    # every ridge point in view, so each device shows its slope, its bend and its flat roof
+    xs += _positive([float(p) / float(g) * 1000 for p, g in
+                     zip(peaks.get("peak_tflops", []), peaks.get("peak_gbs", []))
+                     if g is not None and g == g and g])
     lo, hi = min(xs) / 2, max(xs) * 2
     ys = _positive(points["flop_s"])
     dashes = ["dash", "dot", "dashdot", "longdash"]
