@@ -217,3 +217,55 @@ def test_time_share_scatter_names_the_run_and_hovers_exact_macs():
     assert [c[0] for c in pts.customdata] == [27648, 10240]
     assert "%{customdata[0]:,}" in pts.hovertemplate and "batch 2" in pts.hovertemplate
     assert list(pts.y) == [50.0, 20.0]
+
+
+def test_share_scatters_open_on_log_axes():
+    shares = F.share_scatter(D.share_frame([toy_model()]), F.model_colors(["toy"]))
+    per_layer = pd.DataFrame({
+        "model": "toy", "config": "cpu · fp32 · batch 1", "batch_size": 1,
+        "layer": ["features.0", "head.fc"], "type": ["Conv2d", "Linear"],
+        "time_ms": [0.01, 0.004], "time_share": [0.5, 0.2],
+        "macs": [13824, 5120], "mac_share": [13824 / 18944, 5120 / 18944]})
+    times = BF.time_share_scatter(per_layer, F.model_colors(["toy"]))
+    for fig in (shares, times):
+        assert fig.layout.xaxis.type == fig.layout.yaxis.type == "log"
+        assert fig.layout.updatemenus[0].active == 1  # "Log" lit; "Linear" one click away
+
+
+def _only_in_bench(**extra) -> pd.DataFrame:
+    """A model the report does not count, timed on the CPU: its record carries its own work."""
+    return pd.DataFrame({
+        "model": ["mystery", "mystery"], "device": ["cpu"] * 2, "env_device": ["cpu"] * 2,
+        "env_device_name": ["AMD EPYC"] * 2, "batch_size": [1, 2], "dtype": ["fp32"] * 2,
+        "graph": [False] * 2, "compile": [None] * 2, "channels_last": [False] * 2,
+        "mode": ["infer"] * 2, "median_ms": [1.0, 1.5], "throughput_items_s": [1000.0, 1333.3],
+        "tflops": [0.002, 0.0027], "status": ["ok", "ok"], **extra})
+
+
+def test_a_model_only_in_the_bench_gets_a_colour_and_its_charts():
+    rows = pd.concat([bench_rows(), _only_in_bench(macs=[10**6, 2 * 10**6],
+                                                   flops=[2 * 10**6, 4 * 10**6],
+                                                   bytes_moved=[10**6, 10**6],
+                                                   intensity=[2.0, 4.0])], ignore_index=True)
+    [section] = BS.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    assert "Timed but not in this report: mystery" in section.intro
+    latency = section.items[0].figure
+    colours = {t.name.split(" · ")[0]: t.line.color for t in latency.data}
+    assert colours["toy"] != colours["mystery"]
+    work = section.items[2].figure
+    mystery = next(t for t in work.data if t.name.startswith("mystery"))
+    assert list(mystery.x) == [10**6, 2 * 10**6]  # the record's MACs at its batch
+    assert "mystery: no parameter count in this report" in section.items[2].caption
+    roof = section.items[-1].figure
+    point = next(t for t in roof.data if t.name.startswith("mystery"))
+    assert list(point.x) == [2.0, 4.0]  # the record's own FLOPs per byte
+
+
+def test_what_cannot_be_drawn_is_said():
+    rows = _only_in_bench().assign(status=["ok", "unstable"])
+    [section] = BS.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    assert "Left out: 1 unstable" in section.intro
+    assert "No work-vs-latency chart: the results carry no MAC counts" in section.intro
+    assert "Not on the roofline: mystery" in section.intro
+    assert [i.figure.layout.title.text for i in section.items] == [
+        "Latency vs batch size", "Throughput vs batch size"]

@@ -307,8 +307,8 @@ def hierarchy_treemap(nodes: pd.DataFrame, model: str) -> go.Figure:
 def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Each layer's share of the model's parameters (x) against its share of the MACs (y).
 
-    Linear axes (0–100 %) by default; Log spreads the many small layers apart (layers with a
-    zero share, e.g. batch-norm's MACs, cannot sit on a log axis and drop out there).
+    Opens on log axes, which spread the many small layers apart (layers with a zero share, e.g.
+    batch-norm's MACs, cannot sit on a log axis: the Linear button, 0–100 %, shows them).
     """
     fig = go.Figure()
     xs, ys = [], []
@@ -341,7 +341,7 @@ def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig.update_yaxes(title_text="share of the model's MACs (%)", range=[-2, 102])
     both = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0]  # what a log-log plot can show
     return log_toggle(fig, {"xaxis": [x for x, _ in both], "yaxis": [y for _, y in both]},
-                      bars=False,
+                      start_log=True, bars=False,
                       linear={"xaxis": [-2, 102], "yaxis": [-2, 102]})
 
 
