@@ -453,8 +453,9 @@ def test_cuda_events_one_sync(monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_bench_eager_and_graph():
     res = archscope.bench("lenet5", device="cuda", batch_sizes=[1, 8], cuda_graphs=True, **FAST)
-    assert [(r["batch_size"], r["graph"], r["status"]) for r in res.records] == [
-        (1, False, "ok"), (1, True, "ok"), (8, False, "ok"), (8, True, "ok")]
+    assert [(r["batch_size"], r["graph"]) for r in res.records] == [
+        (1, False), (1, True), (8, False), (8, True)]
+    assert statuses(res.records) == ["timed"] * 4
     assert all(r["peak_mem_bytes"] > 0 for r in res.records)
     assert res.env["sm_count"] > 0
 

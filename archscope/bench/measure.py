@@ -184,8 +184,9 @@ def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]
     return forward, step
 
 
-def _capture(forward: Callable[[], Any], step: Callable[[], Any], warmup: int):
-    """A CUDA graph of one forward, warmed on a side stream as capture requires; its replay."""
+def capture(forward: Callable[[], Any], step: Callable[[], Any], warmup: int):
+    """A CUDA graph of one forward, warmed on a side stream as capture requires: ``(replay,
+    output)``, where ``output`` is the static tensor each replay writes."""
     import torch
 
     side = torch.cuda.Stream()
@@ -196,10 +197,10 @@ def _capture(forward: Callable[[], Any], step: Callable[[], Any], warmup: int):
     torch.cuda.current_stream().wait_stream(side)
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
-        forward()  # the input is static: replays read the same memory
+        output = forward()  # the input is static: replays read the same memory
     for _ in range(warmup):
         graph.replay()
-    return graph.replay
+    return graph.replay, output
 
 
 def time_config(cfg: Config, variant: str, model, x, ctx: Context) -> dict:
@@ -231,7 +232,7 @@ def time_config(cfg: Config, variant: str, model, x, ctx: Context) -> dict:
     if ctx.roofs is not None:  # measured once per run, warm: after the first warm-up
         model_peak(cfg, ctx.roofs)
         ctx.roofs.bandwidth()
-    timed = _capture(forward, step, ctx.warmup) if variant == "graph" else step
+    timed = capture(forward, step, ctx.warmup)[0] if variant == "graph" else step
     window = None
     if ctx.gpu is not None:
         from .nvml import ENERGY_MIN_S, EnergyWindow
