@@ -78,6 +78,23 @@ def reference_fn(name: str, rec: dict, device: str, warmup: int):
     return g.replay
 
 
+def reference_ms(name: str, rec: dict, device: str, budget: float) -> float | None:
+    """The Timer's median for the record's configuration (None: out of memory)."""
+    import torch
+
+    cuda = device.startswith("cuda")
+    fn = None
+    try:
+        fn = reference_fn(name, rec, device, warmup=10 if cuda else 3)
+        return timer_median_ms(fn, min_run_time=budget)
+    except torch.cuda.OutOfMemoryError:
+        return None
+    finally:
+        del fn
+        if cuda:
+            torch.cuda.empty_cache()
+
+
 def compare_row(name: str, rec: dict, ref_ms: float | None) -> dict:
     """One comparison row with its two pass/fail checks (None where a check does not apply)."""
     med = rec["median_ms"]
@@ -109,7 +126,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import pandas as pd
-    import torch
 
     import archscope
     from archscope.bench.report import render_results, run_title
@@ -142,19 +158,8 @@ def main(argv=None) -> int:
                 records += new
                 if res.interrupted:
                     raise KeyboardInterrupt
-                for rec in new:
-                    if rec["status"] not in ("ok", "unstable"):
-                        continue
-                    fn = None
-                    try:
-                        fn = reference_fn(name, rec, args.device, warmup=10 if cuda else 3)
-                        ref = timer_median_ms(fn, min_run_time=args.budget)
-                    except torch.cuda.OutOfMemoryError:
-                        ref = None
-                    del fn
-                    if cuda:
-                        torch.cuda.empty_cache()
-                    comparison.append(compare_row(name, rec, ref))
+                comparison += [compare_row(name, rec, reference_ms(name, rec, args.device, args.budget))
+                               for rec in new if rec["status"] in ("ok", "unstable")]
         except KeyboardInterrupt:
             interrupted = True
 

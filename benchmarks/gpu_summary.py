@@ -47,7 +47,8 @@ def roofs_lines(doc) -> list[str]:
         share = f" = {100 * r['peak_tflops'] / sheet:.0f} % of the datasheet's {sheet:g}" if sheet else ""
         verdict = ""
         if r["math"] == "bf16" and sheet:
-            verdict = " (target ≥ 70 %: " + ("met" if r["peak_tflops"] >= BF16_SHARE * sheet else "MISSED") + ")"
+            met = r["peak_tflops"] >= BF16_SHARE * sheet
+            verdict = f" (target ≥ 70 %: {'met' if met else 'MISSED'})"
         out.append(f"- peak {r['math']}: {r['peak_tflops']:.1f} TFLOP/s{share}{verdict}")
     r = doc["roofs"][0]
     bw, sheet = r.get("bandwidth_gbs"), _datasheet_bw(r.get("device_name"))
@@ -100,8 +101,9 @@ def bench_lines(paths: list[Path]) -> list[str]:
             kept = [r[col] for r in rows if r.get(col) is not None]
             failed = [f"{r['model']} b{r['batch']} {r['dtype']} {r['layout']} {r['variant']}"
                       for r in rows if r.get(col) is False]
+            shown = "; ".join(failed[:8]) + (" …" if len(failed) > 8 else "")
             out.append(f"- {path.name}: {what}: {sum(kept)} of {len(kept)}"
-                       + (f" (failing: {'; '.join(failed[:8])}{' …' if len(failed) > 8 else ''})" if failed else ""))
+                       + (f" (failing: {shown})" if failed else ""))
     return out or ["- latency table: no gpu_bench-*.json"]
 
 
@@ -120,22 +122,26 @@ def pytest_lines(path: Path) -> list[str]:
     return out
 
 
+def _text(path: Path, missing: str = "missing") -> str:
+    return path.read_text().strip() if path.exists() else missing
+
+
 def main(argv=None) -> int:
     folder = Path((argv or sys.argv[1:])[0])
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    smi = (folder / "nvidia-smi.txt").read_text() if (folder / "nvidia-smi.txt").exists() else "missing"
-    versions = (folder / "versions.txt").read_text().strip() if (folder / "versions.txt").exists() else "missing"
-    steps = (folder / "steps.tsv").read_text().splitlines() if (folder / "steps.tsv").exists() else []
-    lines = ["# GPU proof summary", "", f"- torch / CUDA / device: {versions}",
+    steps = _text(folder / "steps.tsv", "").splitlines()
+    lines = ["# GPU proof summary", "", f"- torch / CUDA / device: {_text(folder / 'versions.txt')}",
              "- steps (name, exit code, seconds; 124/143: timed out, partial results kept): "
-             + "; ".join(" ".join(s.split("\t")) for s in steps), "", "## Roofs", *roofs_lines(_load(folder / "device.json")), "",
+             + "; ".join(" ".join(s.split("\t")) for s in steps), "",
+             "## Roofs", *roofs_lines(_load(folder / "device.json")), "",
              "## pytest -m cuda", *pytest_lines(folder / "pytest.xml"), "",
-             "## ResNet-50, batch 256, bf16, channels_last", *best_lines(_load(folder / "resnet50-b256.json")),
+             "## ResNet-50, batch 256, bf16, channels_last",
+             *best_lines(_load(folder / "resnet50-b256.json")),
              "", "## Per-layer CUDA time, ResNet-50 batch 64 bf16",
              *per_layer_lines(_load(folder / "resnet50-b64-per-layer.json")), "",
              "## Latency table against torch.utils.benchmark",
              *bench_lines(sorted(folder.glob("gpu_bench-*.json"))), "", "## nvidia-smi", "", "```",
-             smi.strip(), "```", ""]
+             _text(folder / "nvidia-smi.txt"), "```", ""]
     (folder / "summary.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from archscope.bench import measure, runner
+from archscope.bench import measure
 from archscope.cli import app
 
 FAST = ["--iters", "3", "--warmup", "1", "--no-roofs"]

@@ -5,8 +5,6 @@ The synthetic model ``toy`` and its hand counts are described in test_report_fig
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 

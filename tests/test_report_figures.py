@@ -23,7 +23,6 @@ import pytest
 from archscope.analysis.records import LayerTable
 from archscope.report import data as D
 from archscope.report import figures as F
-from archscope.report import sections as S
 
 
 def toy_model(name: str = "toy") -> D.ModelData:

@@ -143,50 +143,53 @@ def profile_layers(model, step: Callable[[], Any], device_type: str, passes: int
                       f"torch.profiler: {what}", outside)
 
 
+def _mark(cuda: bool):
+    """A point in time: a recorded CUDA event, or ``perf_counter_ns``."""
+    if not cuda:
+        return time.perf_counter_ns()
+    import torch
+
+    mark = torch.cuda.Event(enable_timing=True)
+    mark.record()
+    return mark
+
+
+def _ms(start, end, cuda: bool) -> float:
+    return start.elapsed_time(end) if cuda else (end - start) / 1e6
+
+
 def hook_layers(model, step: Callable[[], Any], device_type: str, passes: int) -> LayerTimes:
     """The fallback: a clock (CUDA events) in each leaf module's pre and post hook.
 
     Leaf intervals never overlap and lie inside the pass, so the sum of the leaves' times is at
     most the whole hooked forward. A block's own work is not timed.
     """
-    import torch
-
     cuda = device_type == "cuda"
     leaves = leaf_modules(model)
     totals = {p: 0.0 for p, _ in leaves}
     calls = {p: 0 for p, _ in leaves}
     pending: list[tuple[str, Any, Any]] = []  # (path, start, end) per call in this pass
-    open_: dict[str, list] = {}
+    open_: dict[str, list] = {p: [] for p, _ in leaves}
 
-    def now():
-        if not cuda:
-            return time.perf_counter_ns()
-        mark = torch.cuda.Event(enable_timing=True)
-        mark.record()
-        return mark
+    def hooks(path):
+        def pre(module, args):
+            open_[path].append(_mark(cuda))
 
-    def pre(path):
-        def hook(module, args):
-            open_.setdefault(path, []).append(now())
-        return hook
-
-    def post(path):
-        def hook(module, args, output):
-            pending.append((path, open_[path].pop(), now()))
-        return hook
+        def post(module, args, output):
+            pending.append((path, open_[path].pop(), _mark(cuda)))
+        return pre, post
 
     handles = []
     pass_ms: list[float] = []
     try:
         for path, module in leaves:
-            handles.append(module.register_forward_pre_hook(pre(path)))
-            handles.append(module.register_forward_hook(post(path)))
+            pre, post = hooks(path)
+            handles += [module.register_forward_pre_hook(pre), module.register_forward_hook(post)]
         for _ in range(passes):
             pending.clear()
-            [t] = (time_cuda if cuda else time_cpu)(step, 1)
-            pass_ms.append(t)
-            for path, s, e in pending:
-                totals[path] += s.elapsed_time(e) if cuda else (e - s) / 1e6
+            pass_ms += (time_cuda if cuda else time_cpu)(step, 1)
+            for path, start, end in pending:  # CUDA: the pass's synchronize made them readable
+                totals[path] += _ms(start, end, cuda)
                 calls[path] += 1
     finally:
         for h in handles:

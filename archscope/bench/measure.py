@@ -18,6 +18,7 @@ from .compiled import compile_outcome, dynamo_counts
 from .counts import Counts
 from .gate import MIN_TIME_S, gate
 from .machine import load_average
+from .nvml import ENERGY_MIN_S
 from .peak import combined_peak, math_modes
 from .results import new_record
 from .roofs import Roofs, bound
@@ -203,58 +204,77 @@ def capture(forward: Callable[[], Any], step: Callable[[], Any], warmup: int):
     return graph.replay, output
 
 
-def time_config(cfg: Config, variant: str, model, x, ctx: Context) -> dict:
-    """Time one variant of one configuration; returns the figures for its record."""
-    import torch
+def _first_call(step: Callable[[], Any], dev_type: str) -> tuple[dict, dict, dict]:
+    """A compiled configuration's first call, which traces and generates code: ``(fields,
+    dynamo counts before, after)``, its time kept apart as ``compile_s``."""
+    before = dynamo_counts()
+    t0 = time.perf_counter()
+    step()
+    synchronize(dev_type)
+    return {"compile_s": time.perf_counter() - t0}, before, dynamo_counts()
 
-    dev_type = cfg.device.split(":")[0]
-    cuda = dev_type == "cuda"
-    forward, step = _steps(cfg, model, x)
-    extra: dict[str, Any] = {}
-    idle_w = None
-    if ctx.gpu is not None:
-        synchronize(dev_type)
-        idle_w = ctx.gpu.idle_power_w()  # before this configuration's work heats the board
-    if variant == "compile":
-        counts_before = dynamo_counts()
-        t0 = time.perf_counter()
-        step()  # the first call traces and generates code
-        synchronize(dev_type)
-        extra["compile_s"] = time.perf_counter() - t0
-        counts_compiled = dynamo_counts()
+
+def _warm_up(step: Callable[[], Any], dev_type: str, ctx: Context) -> int:
+    """Run the warm-up; returns the first ``--iters auto`` chunk, sized from the warm-up so a
+    slow configuration keeps to its budget."""
     t0 = time.perf_counter()
     for _ in range(ctx.warmup):
         step()
     synchronize(dev_type)
-    # Size the first auto chunk from the warm-up so a slow configuration keeps to its budget.
     per_iter_s = (time.perf_counter() - t0) / ctx.warmup if ctx.warmup else 0.0
-    first_chunk = max(1, min(10, int(ctx.budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
-    if ctx.roofs is not None:  # measured once per run, warm: after the first warm-up
-        model_peak(cfg, ctx.roofs)
-        ctx.roofs.bandwidth()
-    timed = capture(forward, step, ctx.warmup)[0] if variant == "graph" else step
+    return max(1, min(10, int(ctx.budget_s / per_iter_s / 2))) if per_iter_s > 0 else 10
+
+
+def _timed(cfg: Config, timed: Callable[[], Any], ctx: Context, first_chunk: int,
+           idle_w: float | None) -> tuple[list[float], str, tuple, dict]:
+    """The timed region, with peak memory reset just before it, the load average read around
+    it and, on an NVIDIA GPU, its energy: ``(times_ms, stopped, loads, gpu fields)``."""
+    import torch
+
+    dev_type = cfg.device.split(":")[0]
     window = None
     if ctx.gpu is not None:
-        from .nvml import ENERGY_MIN_S, EnergyWindow
+        from .nvml import EnergyWindow
 
         window = EnergyWindow(ctx.gpu, idle_w)
-    if cuda:  # this variant's own peak: not the warm-up's, not the previous variant's
+    if dev_type == "cuda":  # this variant's own peak: not the warm-up's, not the previous variant's
         synchronize(dev_type)
         torch.cuda.reset_peak_memory_stats(torch.device(cfg.device))
     load_before = load_average()
     if window is not None:
         window.start()
-    times, stopped = time_until_stable(
-        timed, chunk_timer(dev_type), iters=ctx.iters, budget_s=ctx.budget_s,
-        first_chunk=first_chunk, min_time_s=ENERGY_MIN_S if window is not None else MIN_TIME_S)
+    min_time = MIN_TIME_S if window is None else max(MIN_TIME_S, ENERGY_MIN_S)
+    times, stopped = time_until_stable(timed, chunk_timer(dev_type), iters=ctx.iters,
+                                       budget_s=ctx.budget_s, first_chunk=first_chunk,
+                                       min_time_s=min_time)
+    extra: dict[str, Any] = {}
     if window is not None:
         energy, why = window.stop(len(times) * cfg.batch_size)
-        extra.update(energy)
+        extra.update(energy, **ctx.gpu.sample())
         if why:
             ctx.note_once(why)
-        extra.update(ctx.gpu.sample())
-    out = figures(cfg, times, stopped, ctx, (load_before, load_average()))
-    out.update(extra)
+    return times, stopped, (load_before, load_average()), extra
+
+
+def time_config(cfg: Config, variant: str, model, x, ctx: Context) -> dict:
+    """Time one variant of one configuration; returns the figures for its record."""
+    dev_type = cfg.device.split(":")[0]
+    forward, step = _steps(cfg, model, x)
+    idle_w = None
+    if ctx.gpu is not None:
+        synchronize(dev_type)
+        idle_w = ctx.gpu.idle_power_w()  # before this configuration's work heats the board
+    extra: dict[str, Any] = {}
+    if variant == "compile":
+        extra, counts_before, counts_compiled = _first_call(step, dev_type)
+    first_chunk = _warm_up(step, dev_type, ctx)
+    if ctx.roofs is not None:  # measured once per run, warm: after the first warm-up
+        model_peak(cfg, ctx.roofs)
+        ctx.roofs.bandwidth()
+    timed = capture(forward, step, ctx.warmup)[0] if variant == "graph" else step
+    times, stopped, loads, gpu = _timed(cfg, timed, ctx, first_chunk, idle_w)
+    out = figures(cfg, times, stopped, ctx, loads)
+    out.update(extra, **gpu)
     if variant == "compile":
         out.update(compile_outcome(counts_before, counts_compiled, dynamo_counts()))
     if ctx.per_layer and variant == "eager" and cfg.mode == "infer":

@@ -113,7 +113,8 @@ def roof_notes(roofs: list[dict]) -> list[str]:
     out = []
     for r in roofs:
         peak = r.get("peak_tflops")
-        shown = (f"{peak * 1000:.4g} GFLOP/s" if peak < 1 else f"{peak:.4g} TFLOP/s") if peak else "not measured"
+        shown = "not measured" if not peak else (
+            f"{peak * 1000:.4g} GFLOP/s" if peak < 1 else f"{peak:.4g} TFLOP/s")
         bw = r.get("bandwidth_gbs")
         ridge = r.get("ridge_flop_per_byte")
         out.append(f"roof {r['math']} on {r['device']}: peak {shown}"

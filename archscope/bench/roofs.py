@@ -126,7 +126,8 @@ def device_roofs(device: str = "cpu", dtypes=("fp32",), threads: int | None = No
     device = parse_device(device)
     n = threads_option(threads)
     cuda = device.startswith("cuda")
-    modes = list(dict.fromkeys(m for d in dtypes for m in (("fp32", "tf32") if cuda and d == "fp32" else (d,))))
+    modes = list(dict.fromkeys(m for d in dtypes
+                               for m in (("fp32", "tf32") if cuda and d == "fp32" else (d,))))
     with torch_threads(n), device_context(device):
         env = environment(device, n)
         roofs = measure_roofs(device, modes, env.get("device_name"), chunk_timer(device.split(":")[0]), n)

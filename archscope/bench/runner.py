@@ -197,19 +197,7 @@ def bench(
                         for spec in models]
             settings["batch_sizes"] = list(prepared[0].shapes)
             _instruments(ctx, sw, results.env)
-            total = sum(len(p.shapes) for p in prepared) * len(sw.precisions()) * len(sw.layouts) \
-                * len(sw.variants)
-            done = 0
-            for prep in prepared:
-                for dtype, amp_ in sw.precisions():
-                    for layout in sw.layouts:
-                        done = _sweep_model(results, ctx, sw, prep, dtype, amp_, layout, done,
-                                            total, on_progress, on_error)
-                prep.make = prep.target = None  # this model's weights are no longer needed
-            if ctx.roofs is not None:
-                results.notes.extend(ctx.roofs.remeasure())
-            if on_progress:
-                on_progress(done, total, "done")
+            _sweep(results, ctx, sw, prepared, on_progress, on_error)
     except KeyboardInterrupt as exc:
         results.interrupted, results.stopped_by = True, exc
     finally:
@@ -224,6 +212,24 @@ def bench(
     return results
 
 
+def _sweep(results: BenchResults, ctx: Context, sw: Sweep, prepared: list[_Prepared],
+           on_progress, on_error) -> None:
+    """Every model × precision × layout, then the peaks again (their drift over the sweep)."""
+    total = sum(len(p.shapes) for p in prepared) * len(sw.precisions()) * len(sw.layouts) \
+        * len(sw.variants)
+    done = 0
+    for prep in prepared:
+        for dtype, amp in sw.precisions():
+            for layout in sw.layouts:
+                done = _sweep_model(results, ctx, sw, prep, dtype, amp, layout, done, total,
+                                    on_progress, on_error)
+        prep.make = prep.target = None  # this model's weights are no longer needed
+    if ctx.roofs is not None:
+        results.notes.extend(ctx.roofs.remeasure())
+    if on_progress:
+        on_progress(done, total, "done")
+
+
 def _instruments(ctx: Context, sw: Sweep, env: dict) -> None:
     """The roofs to measure (warm, on first use) and the GPU's NVML handle, or why not."""
     from .nvml import open_gpu
@@ -236,66 +242,96 @@ def _instruments(ctx: Context, sw: Sweep, env: dict) -> None:
         ctx.note_once(why)
 
 
+class _Model:
+    """One model in one precision and layout: built on first use, shared by its batch sizes and
+    variants, and dropped (with dynamo's compiled code) when they are done."""
+
+    def __init__(self, prep: _Prepared, sw: Sweep, dtype: str, amp: bool, layout: bool) -> None:
+        import torch
+
+        self.prep, self.sw = prep, sw
+        self.weights = torch.float32 if amp else getattr(torch, DTYPE_NAMES[dtype])
+        self.fmt = torch.channels_last if layout else torch.contiguous_format
+        self.model = None
+
+    def inputs(self, shape: tuple, variant: str) -> tuple[Any, Any]:
+        """``(module to run, input)``; ``compile``: a fresh ``torch.compile(dynamic=False)``, so no
+        dynamic batch dimension comes from the previous batch size and no recompile limit is
+        reached across configurations."""
+        import torch
+
+        if self.model is None:
+            self.model = self.prep.make().to(device=self.sw.device, dtype=self.weights,
+                                             memory_format=self.fmt)
+        run = self.model
+        if variant == "compile":
+            torch._dynamo.reset()
+            run = torch.compile(self.model, mode=self.sw.compile_mode, dynamic=False)
+        x = torch.randn(shape, device=self.sw.device, dtype=self.weights)
+        return run, x.contiguous(memory_format=self.fmt) if len(shape) == 4 else x
+
+    def after_failure(self) -> None:
+        if self.model is not None:
+            for p in self.model.parameters():
+                p.grad = None
+        free_memory(self.sw.device)
+
+    def release(self) -> None:
+        import torch
+
+        self.model = None
+        if "compile" in self.sw.variants:
+            torch._dynamo.reset()  # compiled code holds on to the model's tensors
+        free_memory(self.sw.device)
+
+
+def _skip_reason(sw: Sweep, dtype: str, variant: str) -> str | None:
+    if sw.cuda and dtype == "bf16" and not bf16_native(sw.device):
+        return "this GPU has no native bf16 (needs Ampere or newer; emulation is not timed)"
+    if variant == "graph" and sw.mode == "train":
+        return "CUDA graphs are timed in infer mode only"
+    return None
+
+
+def _configuration(cfg: Config, variant: str, held: _Model, ctx: Context, sw: Sweep,
+                   on_error) -> dict:
+    """The record of one configuration: timed, skipped, or failed with its reason."""
+    import torch
+
+    skip = _skip_reason(sw, cfg.dtype, variant)
+    if skip:
+        return cfg.record(variant, sw.compile_mode, status="skipped", reason=skip)
+    failed = None
+    try:
+        run, x = held.inputs(cfg.shape, variant)
+        with torch.inference_mode(sw.mode == "infer"):
+            return cfg.record(variant, sw.compile_mode, **time_config(cfg, variant, run, x, ctx))
+    except Exception as exc:  # noqa: BLE001 - every failure stays in its configuration
+        status, reason = failure(exc)
+        failed = cfg.record(variant, sw.compile_mode, status=status, reason=reason)
+        if status == "error" and on_error is not None:
+            on_error(failed, exc)
+    # Clean up only now: inside the except block the traceback still held every frame of the
+    # failed step, and with them its activations and gradients.
+    run = x = None  # noqa: F841
+    held.after_failure()
+    return failed
+
+
 def _sweep_model(results: BenchResults, ctx: Context, sw: Sweep, prep: _Prepared, dtype: str,
                  amp: bool, layout: bool, done: int, total: int, on_progress, on_error) -> int:
     """Time every batch size and variant of one model in one precision and layout; returns the
     number of configurations done so far."""
-    import torch
-
-    device, cm = sw.device, sw.compile_mode
-    torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
-    weights = torch.float32 if amp else torch_dtype
-    fmt = torch.channels_last if layout else torch.contiguous_format
-    model = run_model = x = None
+    held = _Model(prep, sw, dtype, amp, layout)
     try:
         for batch, shape in prep.shapes.items():
-            cfg = Config(prep.target.name, device, dtype, layout, batch, shape, sw.mode, sw.threads,
-                         prep.counts[batch, dtype], amp, prep.conv_macs[batch])
+            cfg = Config(prep.target.name, sw.device, dtype, layout, batch, shape, sw.mode,
+                         sw.threads, prep.counts[batch, dtype], amp, prep.conv_macs[batch])
             for variant in sw.variants:
                 if on_progress:
                     on_progress(done, total, cfg.label(variant))
                 done += 1
-                skip = None
-                if sw.cuda and dtype == "bf16" and not bf16_native(device):
-                    skip = "this GPU has no native bf16 (needs Ampere or newer; emulation is not timed)"
-                elif variant == "graph" and sw.mode == "train":
-                    skip = "CUDA graphs are timed in infer mode only"
-                if skip:
-                    results.records.append(cfg.record(variant, cm, status="skipped", reason=skip))
-                    continue
-                failed = None
-                try:
-                    if model is None:
-                        model = prep.make().to(device=device, dtype=weights, memory_format=fmt)
-                    run_model = model
-                    if variant == "compile":
-                        # Fresh per configuration: no dynamic batch dimension inferred from the
-                        # previous batch size, no recompile limit reached across configurations.
-                        torch._dynamo.reset()
-                        run_model = torch.compile(model, mode=cm, dynamic=False)
-                    x = torch.randn(shape, device=device, dtype=weights)
-                    if len(shape) == 4:
-                        x = x.contiguous(memory_format=fmt)
-                    with torch.inference_mode(sw.mode == "infer"):
-                        figures = time_config(cfg, variant, run_model, x, ctx)
-                    results.records.append(cfg.record(variant, cm, **figures))
-                except Exception as exc:  # noqa: BLE001 - every failure stays in its configuration
-                    status, reason = failure(exc)
-                    failed = cfg.record(variant, cm, status=status, reason=reason)
-                    if status == "error" and on_error is not None:
-                        on_error(failed, exc)
-                if failed is not None:
-                    # Clean up only now: inside the except block the traceback still held every
-                    # frame of the failed step, and with them its activations and gradients.
-                    results.records.append(failed)
-                    run_model = x = None
-                    if model is not None:
-                        for p in model.parameters():
-                            p.grad = None
-                    free_memory(device)
+                results.records.append(_configuration(cfg, variant, held, ctx, sw, on_error))
     finally:
-        model = run_model = x = None
-        if "compile" in sw.variants:
-            torch._dynamo.reset()  # compiled code holds on to the model's tensors
-        free_memory(device)
+        held.release()
     return done

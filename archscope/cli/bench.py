@@ -10,7 +10,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from .app import command, fail
-from .common import FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, emit, parse_kwargs, pick_format
+from .common import (FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, emit, parse_kwargs,
+                     pick_format)
 from ..errors import ArchscopeError
 from ..render import Format
 
@@ -19,7 +20,8 @@ def _int_list(text: str, what: str) -> list[int]:
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ArchscopeError(f"{what} {text!r} is not a comma-separated list of whole numbers, e.g. 1,8,64") from None
+        raise ArchscopeError(f"{what} {text!r} is not a comma-separated list of whole numbers, "
+                             "e.g. 1,8,64") from None
     if not values or any(v < 1 for v in values):
         raise ArchscopeError(f"{what} {text!r} needs whole numbers ≥ 1, e.g. 1,8,64")
     return values
