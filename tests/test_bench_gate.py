@@ -88,3 +88,18 @@ def test_beside_a_cpu_hog_never_ok_with_a_wide_ci():
             assert r["ci_rel"] is not None and r["ci_rel"] <= CI_LIMIT, r
         else:
             assert r["reason"] and (r["ci_rel"] is None or r["ci_rel"] > CI_LIMIT), r
+
+
+def test_an_ok_row_timed_under_contention_is_named_in_the_notes():
+    from archscope.bench.report import render_results
+
+    res = archscope.bench("lenet5", batch_sizes=[1, 2], threads=1, iters=4, warmup=0, roofs=False)
+    for r in res.records:
+        r.update(status="ok", ci_rel=0.01)
+    res.records[0].update(load_before=0.4, load_after=0.6)  # the bench's own thread and a little
+    res.records[1].update(load_before=2.9, load_after=3.4)  # 2.4 more than its one thread
+    res.env["cpu_count"] = 2
+    text = render_results(res, "table")
+    assert ("ok by their CI, but timed while other processes competed for the 2 cores (load "
+            "average above the bench's threads): lenet5 b2 fp32 infer eager (load 3.40)") in text
+    assert "lenet5 b1 fp32 infer eager (load" not in text

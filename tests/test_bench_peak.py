@@ -112,3 +112,20 @@ def test_cuda_peak_is_measured_warm_and_restores_tf32():
     if torch.cuda.get_device_capability()[0] >= 8:
         bf = peak.device_peak("cuda", "bf16", name, time_cuda)
         assert bf.measured > fast.measured
+
+
+def test_a_noisy_size_does_not_set_the_peak():
+    # n = 256: a steady 1 ms. n = 512: six multiplies spread from 1 to 3 ms (median 2 ms, CI the
+    # whole range, ±100 %) before its 0.3 s are spent; its rate, 2 × 512³ / 2 ms = 134 GFLOP/s,
+    # beats 256's 2 × 256³ / 1 ms = 33.6 GFLOP/s, but only by chance.
+    import time
+
+    def timer(step, iters):
+        if step.__defaults__[0].shape[0] == 256:
+            return [1.0] * iters
+        time.sleep(peak.SIZE_BUDGET_S)  # the budget runs out on the first chunk
+        return [1.0, 1.5, 2.0, 2.0, 2.5, 3.0][:iters]
+
+    rate, n, _, ci, tried = peak.measure_matmul("cpu", "fp32", timer, sizes=(256, 512))
+    assert tried == [256, 512] and n == 256 and ci == 0.0
+    assert rate == pytest.approx(2 * 256**3 / 1e-3 / 1e12)

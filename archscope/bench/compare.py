@@ -58,8 +58,9 @@ def _row(rec: dict, base: dict | None, new: dict | None, what: str) -> dict[str,
 
 def _describe(label: str, path: str, doc: dict) -> str:
     env = doc["env"]
-    return (f"{label}: {path} ({env.get('device_name') or env.get('device')}, {env.get('threads')} "
-            f"threads, torch {env.get('torch')}, {env.get('date')})")
+    n = env.get("threads")
+    return (f"{label}: {path} ({env.get('device_name') or env.get('device')}, {n} "
+            f"thread{'' if n == 1 else 's'}, torch {env.get('torch')}, {env.get('date')})")
 
 
 def compare_results(base_path: str | os.PathLike, new_path: str | os.PathLike):

@@ -20,6 +20,21 @@ MIN_ITERS = 10  # --iters auto may not stop before this many iterations …
 MIN_TIME_S = 0.2  # … nor before this much timing
 
 
+def contended(load_before: float | None, load_after: float | None, threads: int,
+              cores: int) -> float | None:
+    """The load average that shows other processes competing for the CPU, else None.
+
+    The load average counts runnable tasks, the bench's own busy threads among them. Above the
+    cores (by half a task: it is an average), some task was waiting for a core; above the
+    bench's threads as well, something else was running.
+    """
+    loads = [v for v in (load_before, load_after) if v is not None]
+    load = max(loads) if loads else None
+    if load is not None and load - threads > 0.5 and load > cores + 0.5:
+        return load
+    return None
+
+
 def gate(ci_rel: float | None, iters: int, *, stopped: str, threads: int, cores: int,
          load_before: float | None, load_after: float | None, budget_s: float,
          device: str = "cpu") -> tuple[str, str | None]:
@@ -35,12 +50,9 @@ def gate(ci_rel: float | None, iters: int, *, stopped: str, threads: int, cores:
         return "unstable", (f"{iters} iterations give no 95 % CI of the median (6 are needed), so "
                             "its spread is unknown; use --iters auto or --iters 10 or more")
     width = f"the median's 95 % CI is ±{100 * ci_rel:.1f} % (over {100 * CI_LIMIT:g} %)"
-    loads = [v for v in (load_before, load_after) if v is not None]
-    load = max(loads) if loads else None
     cpu = device == "cpu"
-    if cpu and load is not None and load - threads > 0.5 and load > cores - 0.5:
-        # The bench's own busy threads count in the load average; more than them, on a machine
-        # with no core to spare, means something else wanted CPU time too.
+    load = contended(load_before, load_after, threads, cores) if cpu else None
+    if load is not None:
         return "unstable", (f"{width}: the load average was {load:.2f} on {cores} cores while "
                             f"{threads} thread{'s' if threads != 1 else ''} timed, so other "
                             "processes competed for the CPU; rerun on a quiet machine"

@@ -14,7 +14,7 @@ the same CPU, and ``peak_pct`` of 359 %):
 - each size is timed for at least ``MIN_TIME_S`` (50 ms) and ``MIN_ITERS`` multiplies, until the
   median's 95 % CI is within 2 % (or a second per size), after two unmeasured multiplies;
 - several sizes are tried (CUDA up to 8192, CPU up to 2048, stopping once a multiply is slow)
-  and the best rate is kept;
+  and the best rate among those with a steady median (CI within 5 %) is kept;
 - the math mode is the model's own: on CUDA, fp32 convolutions run in TF32 when
   ``torch.backends.cudnn.allow_tf32`` (PyTorch's default) and fp32 matmuls only when
   ``torch.backends.cuda.matmul.allow_tf32`` (off by default), so the two are measured and
@@ -39,6 +39,7 @@ MIN_ITERS = 6  # the fewest with a 95 % CI of the median
 MIN_TIME_S = 0.05
 SIZE_BUDGET_S = 0.3
 REL = 0.02
+STEADY_CI = 0.05  # a size whose median's CI is wider does not set the peak while another is steady
 WARMUP = 2
 MATH_MODES = ("fp32", "tf32", "bf16", "fp16")
 
@@ -112,13 +113,25 @@ def measure_matmul(device: str, mode: str, timer: Callable, *,
                                          min_time_s=MIN_TIME_S)
             ms = stats.median(times)
             tried.append(n)
-            rate = matmul_rate(n, ms)
-            if best is None or rate > best[0]:
-                best = (rate, n, len(times), stats.ci_halfwidth_rel(times))
+            found = (matmul_rate(n, ms), n, len(times), stats.ci_halfwidth_rel(times))
+            if best is None or _better(found, best):
+                best = found
             del a, b, c, step
             if ms > SLOW_MS:
                 break
     return (*best, tried)
+
+
+def _steady(ci: float | None) -> bool:
+    return ci is not None and ci <= STEADY_CI
+
+
+def _better(found: tuple, best: tuple) -> bool:
+    """A steady median (CI within 5 %) beats an unsteady one whatever its rate: a noisy size's
+    median may sit high by chance; among equals, the higher rate wins."""
+    if _steady(found[3]) != _steady(best[3]):
+        return _steady(found[3])
+    return found[0] > best[0]
 
 
 def _nothing():

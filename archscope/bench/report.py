@@ -149,13 +149,23 @@ def roof_frame(roofs: list[dict], text: bool = False):
     return df[keep], notes
 
 
-def _record_notes(records: list[dict]) -> list[str]:
-    out = []
+def _record_notes(records: list[dict], cores: int | None) -> list[str]:
+    from .gate import contended
+
+    out, busy = [], []
     for r in records:
         if r["status"] == "unstable":
             out.append(f"unstable {record_label(r)}: {r['reason']}")
         if r.get("peak_check"):
             out.append(f"{record_label(r)}: {r['peak_check']}")
+        load = contended(r.get("load_before"), r.get("load_after"), r["threads"] or 1, cores or 1) \
+            if r["status"] == "ok" and r["device"] == "cpu" and cores else None
+        if load is not None:
+            busy.append(f"{record_label(r)} (load {load:.2f})")
+    if busy:
+        out.append(f"ok by their CI, but timed while other processes competed for the {cores} "
+                   f"cores (load average above the bench's threads): {'; '.join(busy)}; a median "
+                   "can be steady at a contended level, so compare them with care")
     return out
 
 
@@ -188,7 +198,7 @@ def render_results(results, fmt) -> str:
     notes = SUMMARY_NOTES + roof_notes(getattr(results, "roofs", [])) + list(results.notes)
     if any(r.get("peak_source") for r in results.records):
         notes.append(PEAK_SOURCE)
-    notes += _record_notes(results.records)
+    notes += _record_notes(results.records, results.env.get("cpu_count"))
     if results.interrupted:
         stop = getattr(results, "stopped_by", None)
         how = str(stop) if stop is not None and str(stop).startswith("SIG") else "Ctrl-C"

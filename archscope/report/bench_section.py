@@ -303,9 +303,11 @@ def _roofline_caption(points: pd.DataFrame, peaks: pd.DataFrame, bench: pd.DataF
                if measured else "NVIDIA's datasheet figure")
         slope = peaks["peak_gbs"].notna().any() if "peak_gbs" in peaks.columns else False
         parts.append(f"Grey lines: each device's roof per math mode ({how})"
-                     + ("; the slanted part is the measured memory bandwidth (copy and triad), "
-                        "and they meet at the ridge point, marked: work to its left is "
-                        "memory-bound, to its right compute-bound" if slope else "")
+                     + ("; the slanted part is the measured memory bandwidth (copy and triad "
+                        "over a buffer larger than the caches), and they meet at the ridge point, "
+                        "marked: work to its left is memory-bound, to its right compute-bound. A "
+                        "memory-bound layer above the slope found its data in a cache, faster "
+                        "than main memory" if slope else "")
                      + ". A point above its own roof is a measurement problem first (the "
                      "record's peak_check says which), then fewer multiplies than the nominal "
                      "MACs (Winograd or FFT convolutions).")
