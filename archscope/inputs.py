@@ -1,13 +1,19 @@
-"""Parsing and checking input sizes.
+"""Parsing and checking input sizes, and the specs of a model's inputs.
 
 An input size names one sample, channels first: ``3x224x224`` (C×H×W) or ``1,3,224,224``
 (N,C,H,W; the leading batch is taken as the batch size). ``224`` alone is not accepted: the
 channel count matters to the first layer, so it is asked for explicitly.
+
+A model may take several inputs, or inputs that are not floating point (token ids): then each
+input is a full shape, batch first, with an optional dtype, and inputs are separated by commas:
+``1x128:int64,1x128:int64``. A keyword input is ``name=1x128:int64``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ArchscopeError
 
@@ -108,3 +114,159 @@ def parse_kwargs(text: str | None) -> dict:
             )
         out[key] = _literal(value.strip())
     return out
+
+
+# dtype names accepted in an input spec → torch dtype names
+INPUT_DTYPES = {
+    "float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16",
+    "fp16": "float16", "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16",
+    "float64": "float64", "fp64": "float64", "double": "float64", "int64": "int64",
+    "long": "int64", "int32": "int32", "int": "int32", "int16": "int16", "int8": "int8",
+    "uint8": "uint8", "bool": "bool",
+}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A tensor's shape and dtype (``"float32"``, ``"int64"``…); no data."""
+
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= int(d)
+        return n
+
+    @property
+    def is_float(self) -> bool:
+        return self.dtype.startswith(("float", "bfloat", "complex"))
+
+    def text(self) -> str:
+        """``1x3x224x224`` (float32) or ``1x128:int64``."""
+        dims = "x".join(str(d) for d in self.shape) or "scalar"
+        return dims if self.dtype == "float32" else f"{dims}:{self.dtype}"
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What a model's forward is called with: positional and keyword tensor specs.
+
+    Shapes include the batch. ``tensors(device)`` makes zero-filled tensors of these specs.
+    """
+
+    args: tuple[TensorSpec, ...]
+    kwargs: tuple[tuple[str, TensorSpec], ...] = field(default=())
+
+    @property
+    def specs(self) -> tuple[TensorSpec, ...]:
+        return self.args + tuple(s for _, s in self.kwargs)
+
+    @property
+    def first_shape(self) -> tuple[int, ...]:
+        return self.specs[0].shape
+
+    @property
+    def single_float(self) -> bool:
+        """One positional floating-point tensor: an image model's usual input."""
+        return len(self.args) == 1 and not self.kwargs and self.args[0].is_float
+
+    def text(self) -> str:
+        parts = [s.text() for s in self.args] + [f"{k}={s.text()}" for k, s in self.kwargs]
+        return ",".join(parts)
+
+    def with_batch(self, batch: int) -> ModelInputs:
+        def rebatch(s: TensorSpec) -> TensorSpec:
+            return TensorSpec((batch, *s.shape[1:]), s.dtype) if s.shape else s
+
+        return ModelInputs(tuple(rebatch(s) for s in self.args),
+                           tuple((k, rebatch(s)) for k, s in self.kwargs))
+
+    def tensors(self, device: Any = "cpu") -> tuple[tuple, dict]:
+        """Zero-filled tensors of these specs on ``device``: ``(args, kwargs)``."""
+        import torch
+
+        def make(s: TensorSpec):
+            return torch.zeros(s.shape, dtype=getattr(torch, s.dtype), device=device)
+
+        return tuple(make(s) for s in self.args), {k: make(s) for k, s in self.kwargs}
+
+
+def single_input(shape: tuple[int, ...], dtype: str = "float32") -> ModelInputs:
+    return ModelInputs((TensorSpec(tuple(int(d) for d in shape), dtype),))
+
+
+_DTYPE_SUFFIX = re.compile(r":\s*([A-Za-z0-9_]+)\s*$")
+
+
+def is_multi_input(text: str) -> bool:
+    """Does ``text`` use the full-shape form (a dtype, a keyword, or several ``x`` shapes)?"""
+    raw = text.strip()
+    if ":" in raw or "=" in raw:
+        return True
+    groups = [g for g in raw.split(",")]
+    return len(groups) > 1 and any(re.search(r"[x×*]", g) for g in groups)
+
+
+def parse_input_specs(text: str) -> tuple[list[TensorSpec], list[tuple[str, TensorSpec]]]:
+    """``"1x128:int64,mask=1x128:bool"`` → positional and keyword specs (full shapes).
+
+    Each shape is complete, batch first; the dtype defaults to float32.
+    """
+    args: list[TensorSpec] = []
+    kwargs: list[tuple[str, TensorSpec]] = []
+    example = "e.g. 1x3x224x224 or 1x128:int64,1x128:int64"
+    for group in text.split(","):
+        raw = group.strip()
+        if not raw:
+            raise ArchscopeError(f"input size {_cut(text)!r} has an empty input between commas; "
+                                 f"{example}")
+        key = None
+        if "=" in raw:
+            key, _, raw = (part.strip() for part in raw.partition("="))
+            if not key.isidentifier():
+                raise ArchscopeError(f"input name {key!r} in {_cut(text)!r} is not a Python "
+                                     f"name; write name=1x128:int64")
+        dtype = "float32"
+        m = _DTYPE_SUFFIX.search(raw)
+        if m:
+            name = m.group(1).lower()
+            if name not in INPUT_DTYPES:
+                raise ArchscopeError(
+                    f"unknown dtype {m.group(1)!r} in input size {_cut(text)!r}; use one of "
+                    "float32, float16, bfloat16, int64, int32, bool")
+            dtype, raw = INPUT_DTYPES[name], raw[: m.start()].strip()
+        elif ":" in raw:
+            raise ArchscopeError(f"input {raw!r} in {_cut(text)!r} has an empty dtype; {example}")
+        dims = _dims(raw, text, example)
+        spec = TensorSpec(tuple(dims), dtype)
+        if key is None:
+            if kwargs:
+                raise ArchscopeError(f"positional input {raw!r} follows a keyword input in "
+                                     f"{_cut(text)!r}; give positional inputs first")
+            args.append(spec)
+        else:
+            kwargs.append((key, spec))
+    return args, kwargs
+
+
+def _dims(raw: str, text: str, example: str) -> list[int]:
+    parts = re.split(r"\s*[x×*]\s*", raw)
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise ArchscopeError(f"input {raw!r} in {_cut(text)!r} is not a list of whole numbers; "
+                             f"{example}") from None
+    if any(d <= 0 for d in dims):
+        raise ArchscopeError(f"input {raw!r} in {_cut(text)!r} has a zero or negative "
+                             f"dimension; every dimension must be ≥ 1, {example}")
+    if any(d > MAX_DIM for d in dims):
+        raise ArchscopeError(f"input {raw!r} in {_cut(text)!r} has a dimension over "
+                             f"{MAX_DIM:,}; {example}")
+    return dims
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

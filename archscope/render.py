@@ -230,7 +230,9 @@ def layer_table_json(table) -> dict[str, Any]:
 
 
 def layer_table_title(table) -> str:
-    shape = "x".join(str(d) for d in table.input_size)
+    if not table.input_size:
+        return f"{table.model} · {table.kind}"
+    shape = table.meta.get("inputs") or "x".join(str(d) for d in table.input_size)
     return f"{table.model} · {table.kind} · input {shape}"
 
 

@@ -41,8 +41,9 @@ InputSizeOpt = Annotated[
     typer.Option(
         "--input-size",
         "-i",
-        help="One sample C×H×W such as 3x224x224, or N,C,H,W such as 1,3,224,224. "
-        "Default: the model's own.",
+        help="One sample C×H×W such as 3x224x224, or N,C,H,W such as 1,3,224,224; for "
+        "several inputs or non-float ones, each full shape with its dtype: "
+        "1x128:int64,1x128:int64 (name=1x128:bool for a keyword input). Default: the model's own.",
         show_default=False,
     ),
 ]

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from ...adapters.torch_dispatch import NoDynamoDispatchMode
 
 Rule = Callable[[tuple, dict], Any]
 
@@ -244,26 +245,20 @@ def shape_rules() -> dict[str, Rule]:
     return rules
 
 
-class MetaShapeMode(TorchDispatchMode):
+class MetaShapeMode(NoDynamoDispatchMode):
     """Runs meta-device ops through :func:`shape_rules` first, torch's kernels otherwise.
 
     Any forward on meta tensors run inside this mode avoids the Python kernels that import
-    ``torch._dynamo`` and sympy. Subclasses (the meta counting engine) observe each op in
-    :meth:`observe`.
+    ``torch._dynamo`` and sympy (and opts out of torch's dynamo wrapper, see
+    :mod:`archscope.adapters.torch_dispatch`). Subclasses (the meta counting engine) observe
+    each op in :meth:`observe`.
     """
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
-        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
-        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
-        return False
 
     def __init__(self) -> None:
         super().__init__()
         self.rules = shape_rules()
 
-    def observe(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+    def observe(self, func: Any, name: str, args: tuple, kwargs: dict, out: Any) -> None:
         """Called after every op with its overload-packet name; nothing by default."""
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -273,5 +268,5 @@ class MetaShapeMode(TorchDispatchMode):
         out = rule(args, kwargs) if rule is not None else NotImplemented
         if out is NotImplemented:
             out = func(*args, **kwargs)
-        self.observe(name, args, kwargs, out)
+        self.observe(func, name, args, kwargs, out)
         return out
