@@ -34,9 +34,16 @@ def _stat(path: Path) -> os.stat_result | None:
         ) from exc
 
 
-def is_stream(st: os.stat_result | None) -> bool:
+def _is_stream(st: os.stat_result | None) -> bool:
     """A character device or a FIFO: something to write through, not a file to replace."""
     return st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode))
+
+
+def writes_through(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a device or FIFO, which :func:`write_atomic` writes through rather
+    than replaces (a writer that picks a fresh name beside an existing file must not make
+    ``/dev/null-2``)."""
+    return _is_stream(_stat(Path(path).expanduser()))
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -49,7 +56,7 @@ def check_writable(path: str | os.PathLike) -> Path:
     st = _stat(given)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise ArchscopeError(f"output path {str(given)!r} is a directory; give a file name inside it")
-    if is_stream(st):
+    if _is_stream(st):
         if not os.access(given, os.W_OK):
             raise ArchscopeError(f"output {str(given)!r} is not writable; choose another -o path")
         return given
@@ -92,7 +99,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     written: a link's target, not the link."""
     target = check_writable(path)
     existing = _stat(target)
-    if is_stream(existing):
+    if _is_stream(existing):
         _write_through(target, data)
         return target
     tmp = write_temporary(target, data, like=existing)

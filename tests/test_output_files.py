@@ -158,3 +158,13 @@ def test_too_long_a_name_is_one_sentence(runner, tmp_path):
     assert res.exit_code == 2 and len(res.stderr.splitlines()) == 1
     assert "File name too long" in res.stderr and "choose another -o path" in res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_writes_through_names_devices_and_fifos_only(tmp_path):
+    from archscope.io import writes_through
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "pipe")
+    assert writes_through(tmp_path / "pipe") and writes_through(tmp_path / "link")
+    assert not writes_through(tmp_path / "file") and not writes_through(tmp_path / "none")
