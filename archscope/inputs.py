@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ArchscopeError
+from .errors import ArchscopeError, one_line
 
 _SPLIT = re.compile(r"\s*[x×,*]\s*|\s+")
 MAX_DIM = 2**31 - 1  # torch's sizes are 64-bit, but no real input dimension comes near this
@@ -67,9 +67,14 @@ def parse_input_size(text: str) -> tuple[tuple[int, ...], int | None]:
 
 
 def check_batch_size(batch_size: int) -> int:
-    """Reject a non-positive batch size with one sentence."""
+    """Reject a batch size below 1 or above :data:`MAX_DIM` (the cap on every input dimension)
+    with one sentence, before torch sees it."""
     if batch_size < 1:
         raise ArchscopeError(f"batch size {batch_size} must be a whole number ≥ 1, e.g. 1 or 64")
+    if batch_size > MAX_DIM:
+        raise ArchscopeError(
+            f"batch size {batch_size:,} is too large; it must be at most {MAX_DIM:,}, e.g. 1 or 64"
+        )
     return batch_size
 
 
@@ -97,7 +102,8 @@ def _literal(text: str):
 def parse_kwargs(text: str | None) -> dict:
     """``"num_classes=10,aux_logits=false"`` → ``{"num_classes": 10, "aux_logits": False}``.
 
-    Values become bool, None, int or float where they read as such, else stay strings.
+    Values become bool, None, int or float where they read as such, else stay strings. A key
+    given twice is refused rather than the last value silently winning.
     """
     if not text:
         return {}
@@ -110,7 +116,13 @@ def parse_kwargs(text: str | None) -> dict:
         key = key.strip()
         if not sep or not key.isidentifier():
             raise ArchscopeError(
-                f"builder option {item!r} is not key=value; write e.g. --kwargs num_classes=10"
+                f"builder option {one_line(item, 80)!r} is not key=value; write e.g. "
+                "--kwargs num_classes=10"
+            )
+        if key in out:
+            raise ArchscopeError(
+                f"builder option {key!r} is given twice in --kwargs; give each option once, "
+                f"e.g. --kwargs {key}={one_line(value.strip(), 40)}"
             )
         out[key] = _literal(value.strip())
     return out

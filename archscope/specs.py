@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import ArchscopeError, closest
+from .errors import ArchscopeError, closest, one_line
 from .inputs import ModelInputs, TensorSpec, parse_input_size
+from .streams import stdout_to_stderr
 
 SPEC_FORMS = "torchvision:NAME, timm:NAME, package.module:factory or path/to/file.py:factory"
 
@@ -97,14 +98,68 @@ def expand_specs(specs: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# Options that make torchvision or timm fetch pretrained weights over the network. Counting and
+# timing never depend on weight values, and archscope never downloads: refused, not ignored.
+DOWNLOAD_OPTIONS = {
+    "torchvision": ("weights", "weights_backbone", "pretrained", "pretrained_backbone"),
+    "timm": ("pretrained",),
+}
+
+
+class _SpecReentered(BaseException):
+    """A factory ran archscope on its own spec again. A BaseException, so that no ``except
+    Exception`` on the way (the inner CLI's included) turns it into more errors."""
+
+
+# Specs being built now (not thread-safe, like the builds): a factory that runs archscope
+# with its own spec, such as `archscope params archscope.cli:main`, would recurse.
+_BUILDING: set[str] = set()
+
+
 def build_spec(spec: str, kwargs: dict | None = None, meta: bool = False) -> BuiltSpec:
-    """Build the network a spec names (for counting with ``meta``, else with real weights on
-    CPU); every user mistake raises :class:`ArchscopeError`."""
+    """Build the network a spec names (for counting with ``meta``: no weights initialised, see
+    :mod:`archscope.building`; else with real weights on CPU); every user mistake raises
+    :class:`ArchscopeError`.
+
+    The spec's code runs with its stdout sent to stderr (:func:`~archscope.streams.
+    stdout_to_stderr`): a ``print`` in a model file must not corrupt ``-f json`` or ``-f csv``.
+    """
+    if spec in _BUILDING:
+        raise _SpecReentered(spec)
+    _BUILDING.add(spec)
+    try:
+        with stdout_to_stderr():
+            return _build_spec(spec, kwargs, meta)
+    except _SpecReentered:
+        if len(_BUILDING) > 1:  # the outermost build reports it, once
+            raise
+        raise ArchscopeError(
+            f"model spec {one_line(spec)!r} runs archscope on itself again instead of building a "
+            "network; name a function that returns a torch.nn.Module"
+        ) from None
+    finally:
+        _BUILDING.discard(spec)
+
+
+def _refuse_downloads(spec: str, source: str, kwargs: dict) -> None:
+    for key in DOWNLOAD_OPTIONS.get(source, ()):
+        value = kwargs.get(key)
+        if value not in (None, False):
+            shown = str(value).lower() if isinstance(value, bool) else one_line(value, 40)
+            raise ArchscopeError(
+                f"--kwargs {key}={shown} would download pretrained weights "
+                f"for {one_line(spec)!r}, and archscope never downloads (counts and timings do "
+                f"not depend on weights); drop {key}"
+            )
+
+
+def _build_spec(spec: str, kwargs: dict | None, meta: bool) -> BuiltSpec:
     source, _, name = spec.rpartition(":")
     source, name = source.strip(), name.strip()
     if not source or not name:
         raise ArchscopeError(f"model spec {spec!r} needs a source and a name; give {SPEC_FORMS}")
     kwargs = dict(kwargs or {})
+    _refuse_downloads(spec, source, kwargs)
     if source == "torchvision":
         return _torchvision(spec, name, kwargs, meta)
     if source == "timm":
@@ -135,13 +190,13 @@ def _optional(package: str, spec: str):
                 f"installed; install it with pip install 'archscope[{package}]'"
             ) from exc
         raise ArchscopeError(
-            f"{package} is installed but failed to import ({_one_line(exc)}); reinstall it "
+            f"{package} is installed but failed to import ({one_line(exc)}); reinstall it "
             f"with pip install 'archscope[{package}]'"
         ) from exc
     except Exception as exc:  # a broken install (e.g. built against another torch)
         raise ArchscopeError(
             f"{package} is installed but failed to import ({type(exc).__name__}: "
-            f"{_one_line(exc)}); reinstall a version matching your torch"
+            f"{one_line(exc)}); reinstall a version matching your torch"
         ) from exc
 
 
@@ -237,11 +292,6 @@ def _where(exc: BaseException, path: str | None = None) -> str:
     return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})"
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 240 else text[:237] + "..."
-
-
 def _import_module(spec: str, dotted: str):
     if not all(part.isidentifier() for part in dotted.split(".")):
         raise ArchscopeError(
@@ -259,12 +309,13 @@ def _import_module(spec: str, dotted: str):
                 "path/to/file.py:factory"
             ) from exc
         raise ArchscopeError(
-            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {_one_line(exc)}; "
+            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {one_line(exc)}; "
             "install what it imports or fix the import"
         ) from exc
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
+        _reraise_ours(exc)
         raise ArchscopeError(
-            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {_one_line(exc)}; "
+            f"importing {dotted!r} failed{_where(exc)}: {type(exc).__name__}: {one_line(exc)}; "
             "fix the module (run with --debug for the traceback)"
         ) from exc
 
@@ -284,8 +335,15 @@ def _on_path(folder: str) -> Iterator[None]:
 def _loaded_file(spec: str, source: str) -> Iterator[Any]:
     """The file as a module, registered under a private name only while it loads and builds."""
     path = Path(source).expanduser()
-    if not path.is_file():
-        where = "is a directory" if path.is_dir() else "does not exist"
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError as exc:  # a name too long, a folder that cannot be searched
+        raise ArchscopeError(
+            f"cannot read model file {one_line(source)!r}: {exc.strerror or exc}; give "
+            "path/to/file.py:factory with a readable file"
+        ) from exc
+    if not is_file:
+        where = "is a directory" if is_dir else "does not exist"
         raise ArchscopeError(
             f"model file {source!r} {where}; give path/to/file.py:factory with an existing file"
         )
@@ -305,10 +363,11 @@ def _loaded_file(spec: str, source: str) -> Iterator[Any]:
         with _on_path(str(Path(full).parent)):
             try:
                 module_spec.loader.exec_module(module)
-            except (Exception, SystemExit) as exc:
+            except BaseException as exc:
+                _reraise_ours(exc)
                 raise ArchscopeError(
                     f"loading {source!r} failed{_where(exc, full)}: {type(exc).__name__}: "
-                    f"{_one_line(exc)}; fix the file (run with --debug for the traceback)"
+                    f"{one_line(exc)}; fix the file (run with --debug for the traceback)"
                 ) from exc
             yield module
     finally:
@@ -347,11 +406,12 @@ def _call(spec: str, fn: Any, kwargs: dict, *args: Any, meta: bool = False) -> t
         try:
             with MetaBuild():
                 return fn(*args, **kwargs), ()
-        except (Exception, SystemExit) as exc:
-            why = f"{type(exc).__name__}: {_one_line(exc)}"
+        except BaseException as exc:  # noqa: BLE001 - built again on CPU, which reports errors
+            _reraise_ours(exc)
+            why = f"{type(exc).__name__}: {one_line(exc, 150)}"
         result, _ = _call(spec, fn, kwargs, *args)
         return result, (f"built on CPU with real weights: its constructor needs real tensors "
-                        f"({why[:160]})",)
+                        f"({why})",)
     try:
         with torch.device("cpu"):  # real weights on CPU, whatever the caller's default
             return fn(*args, **kwargs), ()
@@ -361,22 +421,30 @@ def _call(spec: str, fn: Any, kwargs: dict, *args: Any, meta: bool = False) -> t
             text = str(exc)
             if "unexpected keyword argument" in text:
                 raise ArchscopeError(
-                    f"model spec {spec!r} does not take that option ({_one_line(exc)}); pass "
+                    f"model spec {spec!r} does not take that option ({one_line(exc)}); pass "
                     "only the options it accepts with --kwargs key=value,..."
                 ) from exc
             if "required" in text and "argument" in text:
                 raise ArchscopeError(
-                    f"model spec {spec!r} needs arguments ({_one_line(exc)}); pass them with "
+                    f"model spec {spec!r} needs arguments ({one_line(exc)}); pass them with "
                     "--kwargs key=value,..."
                 ) from exc
         raise _factory_failed(spec, exc) from exc
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:
+        _reraise_ours(exc)
         raise _factory_failed(spec, exc) from exc
+
+
+def _reraise_ours(exc: BaseException) -> None:
+    """User code may raise anything; Ctrl-C and a re-entered spec pass through, the rest (a
+    bare ``BaseException`` subclass, ``SystemExit``) become one sentence at the caller."""
+    if isinstance(exc, (KeyboardInterrupt, _SpecReentered, GeneratorExit)):
+        raise exc
 
 
 def _factory_failed(spec: str, exc: BaseException) -> ArchscopeError:
     return ArchscopeError(
-        f"model spec {spec!r} raised {type(exc).__name__}{_where(exc)}: {_one_line(exc)}; "
+        f"model spec {spec!r} raised {type(exc).__name__}{_where(exc)}: {one_line(exc)}; "
         "fix the factory (run with --debug for the traceback)"
     )
 

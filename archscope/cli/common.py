@@ -9,9 +9,21 @@ import typer
 
 from ..render import Format
 
+
+def _model_name(value: str) -> str:
+    """Refuse a blank model name here: every name would be a close match to suggest."""
+    if not value.strip():
+        raise typer.BadParameter(
+            "the model name is empty; give a zoo name such as lenet5 (see `archscope list`) or "
+            "a spec such as path/to/file.py:build"
+        )
+    return value
+
+
 ModelArg = Annotated[str, typer.Argument(
     help="A zoo name (see `archscope list`), or torchvision:NAME, timm:NAME, "
-    "package.module:factory, path/to/file.py:factory.", show_default=False)]
+    "package.module:factory, path/to/file.py:factory.", show_default=False,
+    callback=_model_name)]
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -64,9 +76,14 @@ DepthOpt = Annotated[
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Print ``text``, or write it atomically to ``output`` and say where it went."""
+    """Print ``text``, or write it atomically to ``output`` and say where it went.
+
+    A closed or failing stdout is an error (:func:`~archscope.streams.write_stdout`), never a
+    silent exit 0 with the result lost."""
     if output is None:
-        typer.echo(text, nl=False)
+        from ..streams import write_stdout
+
+        write_stdout(text)
         return
     from ..io import write_atomic
 

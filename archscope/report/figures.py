@@ -5,7 +5,7 @@ assert on trace data. Exact integers travel in ``customdata`` and hovers print t
 thousands separators (``%{customdata:,}``); bars carry the same ints as ``y``. Colour means
 *model* throughout the page (:func:`model_colors`); quantities that are not models
 (parameters vs MACs, layer kinds) use slate shades outside the model palette. Plotly reads text
-as pseudo-HTML, so every model and layer name is HTML-escaped (plotly shows ``&lt;`` as ``<``).
+as pseudo-HTML, so every model and layer name goes through :func:`escape` first.
 
 Log axes get explicit ticks (1-2-5 per decade over few decades, 1-3 or powers of ten over
 more) with SI labels, so every tick says its value in full (no bare "2" or "5" minor digits).
@@ -13,8 +13,8 @@ more) with SI labels, so every tick says its value in full (no bare "2" or "5" m
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -37,6 +37,13 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 # plotly's modebar sits at the top right, so neither covers the other.
 TOP_PLAIN = 60
 TOP_BUTTONS = 100
+
+
+def escape(text: str) -> str:
+    """``text`` for plotly's pseudo-HTML: ``&``, ``<`` and ``>`` as entities, quotes as they
+    are. Plotly decodes ``&lt;``, ``&gt;``, ``&amp;`` and numeric entities but shows ``&quot;``
+    literally, and its text has no attributes for a quote to end."""
+    return html.escape(text, quote=False)
 
 
 def model_colors(names: Sequence[str]) -> dict[str, str]:
