@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -84,8 +85,19 @@ def test_verify_googlenet_flags_the_papers_errata():
     assert "params figure" in v.rows.set_index("row").flag["inception (4c)"]
 
 
+def test_verify_diffs_too_small_to_show_are_zero_not_negative_zero():
+    rows = verify_googlenet().rows.set_index("row")
+    # 4e: 867,328 weights × 14² = 169,996,288 MACs vs the printed 170M:
+    # (169,996,288 − 170,000,000) / 170,000,000 = −0.0022 %, below the 0.01 % shown → +0.0
+    assert rows.at["inception (4e)", "ops_diff"] == 0.0
+    assert math.copysign(1.0, rows.at["inception (4e)", "ops_diff"]) == 1.0
+    # conv2 + conv3: (64·64 + 64·192·9) × 56² = 359,661,568 vs 360M: −0.094 %, kept exactly
+    assert rows.at["conv 3×3/1 (1×1 reduce 64)", "ops_diff"] == (359_661_568 - 360e6) / 360e6
+
+
 def test_verify_cli(runner):
     res = runner.invoke(app, ["verify", "googlenet"])
     assert res.exit_code == 0 and "paper errata" in res.stdout
+    assert "-0.00%" not in res.stdout
     res = runner.invoke(app, ["verify", "vgg16", "--against", "paper"])  # no table for VGG
     assert res.exit_code == 2 and "no paper table" in res.stderr
