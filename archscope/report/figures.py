@@ -247,8 +247,14 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
 
 
 def stage_bars(stages: pd.DataFrame, model: str, colour: str = PALETTE[0]) -> go.Figure:
-    """Params and MACs per depth-1 module of one model, side by side, in the model's colour."""
+    """Params and MACs per stage of one model, side by side, in the model's colour.
+
+    A stage is a module at the depth in ``stages.attrs["depth"]`` (1: top-level modules), as
+    :func:`archscope.report.data.stage_frame` grouped them.
+    """
     names = [escape(str(s)) for s in stages["stage"]]
+    depth = int(stages.attrs.get("depth", 1))
+    axis = "stage (top-level module)" if depth == 1 else f"stage (module at depth {depth})"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("parameters per stage", "MACs per stage"))
     axes = {}
@@ -261,7 +267,7 @@ def stage_bars(stages: pd.DataFrame, model: str, colour: str = PALETTE[0]) -> go
             row=1, col=col,
         )
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
-        fig.update_xaxes(title_text="stage (top-level module)", tickangle=-45, automargin=True,
+        fig.update_xaxes(title_text=axis, tickangle=-45, automargin=True,
                          tickfont={"size": 11 if len(names) > 12 else 13}, row=1, col=col)
     base_layout(fig, f"{escape(model)}: where parameters and MACs sit, by stage", height=470)
     fig.update_layout(showlegend=False, margin={"b": 110})
@@ -385,21 +391,25 @@ def kind_share_bars(kinds: pd.DataFrame) -> go.Figure:
 
 
 def lesson_bars(lesson: pd.DataFrame, title: str) -> go.Figure:
-    """Two designs of the same job (``variant``): params (left) and MACs (right) per design."""
-    variants = [escape(str(v)) for v in lesson["variant"]]
+    """Designs of the same job (``label``): weights (left) and MACs (right), biases excluded
+    from both, as :mod:`archscope.analysis.explain` counts them; with a Linear/Log toggle."""
+    labels = [escape(str(v)) for v in lesson["label"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("parameters", "MACs"))
+                        subplot_titles=("weights (biases excluded)", "MACs (biases excluded)"))
+    axes = {}
     for col, (column, colour, text, label) in enumerate(
-        [("params", PARAMS_COLOUR, "white", "parameters"),
+        [("weights", PARAMS_COLOUR, "white", "weights"),
          ("macs", MACS_COLOUR, "#1f2933", "MACs")], start=1
     ):
         values = [int(v) for v in lesson[column]]
-        fig.add_trace(go.Bar(x=variants, y=values, name=label, marker_color=colour,
-                             customdata=values, texttemplate="%{y:,}", textposition="inside",
+        axes["yaxis" if col == 1 else "yaxis2"] = values
+        fig.add_trace(go.Bar(x=labels, y=values, name=label, marker_color=colour,
+                             customdata=values, texttemplate="%{y:,}", textposition="auto",
                              insidetextanchor="end", textfont={"color": text},
+                             outsidetextfont={"color": "#1f2933"}, cliponaxis=False,
                              hovertemplate="%{x}<br>" + label + ": %{customdata:,}"
                              "<extra></extra>"), row=1, col=col)
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
-    base_layout(fig, title, height=360)
-    fig.update_layout(showlegend=False, margin={"t": 90})
-    return fig
+    base_layout(fig, escape(title), height=380)
+    fig.update_layout(showlegend=False)
+    return log_toggle(fig, axes)
