@@ -236,6 +236,9 @@ def test_lesson_bars_show_weights_and_macs_exactly():
     fig = F.lesson_bars(lesson, "t")
     assert list(fig.data[0].y) == [221184, 129024] and list(fig.data[1].y) == [1, 2]
     assert list(fig.data[0].x) == ["3x3", "1x1+3x3"]
+    # a label longer than 14 characters wraps at a space: "1×1 to 96, then" / "3×3"
+    long = F.lesson_bars(lesson.assign(label=["1×1 to 96, then 3×3", "x"]), "t")
+    assert list(long.data[0].x) == ["1×1 to 96,<br>then 3×3", "x"]
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Linear", "Log"]
 
 
@@ -448,3 +451,19 @@ def test_time_share_scatter_names_the_run_and_hovers_exact_macs():
     assert [c[0] for c in pts.customdata] == [27648, 10240]
     assert "%{customdata[0]:,}" in pts.hovertemplate and "batch 2" in pts.hovertemplate
     assert list(pts.y) == [50.0, 20.0]
+
+
+def test_long_titles_wrap_and_push_the_buttons_down():
+    name = "net.py:make_torchvision_mobilenet_v3_large_with_a_long_name"  # 59 characters
+    fig = F.stage_bars(D.stage_frame(toy_model().table.rows), name)
+    # "<name>: where parameters …" passes 76 characters at "parameters" (59 + 7 + 11 = 77)
+    assert fig.layout.title.text == f"{name}: where<br>parameters and MACs sit, by stage"
+    # one extra line of 22 px: on the height (470 + 22) and the top margin (100 + 22); the
+    # buttons 40 + 22 px below the top: y = 1 + (122 − 62) / (492 − 122 − 110)
+    assert fig.layout.height == 492 and fig.layout.margin.t == 122
+    assert fig.layout.updatemenus[0].y == pytest.approx(1 + 60 / 260)
+    # a run longer than the limit breaks after a separator
+    assert F.title_lines("a" * 10 + "/" + "b" * 10, 12) == ["a" * 10 + "/", "b" * 10]
+    # a short title stays one line, with the plain margins
+    short = F.stage_bars(D.stage_frame(toy_model().table.rows), "toy")
+    assert "<br>" not in short.layout.title.text and short.layout.height == 470

@@ -37,6 +37,10 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 # plotly's modebar sits at the top right, so neither covers the other.
 TOP_PLAIN = 60
 TOP_BUTTONS = 100
+# A title longer than one line of a chart in an 800 px window (about 760 px: 76 characters at
+# 16 px) wraps, and each extra line makes room for itself above the plot.
+TITLE_CHARS = 76
+TITLE_LINE = 22
 
 
 def model_colors(names: Sequence[str]) -> dict[str, str]:
@@ -190,6 +194,8 @@ def _buttons_under_title(fig: go.Figure, top: int = TOP_BUTTONS, offset: int = 4
     Plotly places buttons in paper coordinates (the plot area is 0..1), so the height in pixels
     decides where that is: y = 1 + (margin top − offset) / plot-area height.
     """
+    extra = _extra_title_px(fig)  # a title on several lines pushes the buttons down
+    top, offset = top + extra, offset + extra
     height = fig.layout.height or 450
     margin_b = fig.layout.margin.b if fig.layout.margin.b is not None else 60
     margin_t = max(fig.layout.margin.t or 0, top)
@@ -199,13 +205,43 @@ def _buttons_under_title(fig: go.Figure, top: int = TOP_BUTTONS, offset: int = 4
         menu.update(x=0, xanchor="left", y=y, yanchor="top", pad={"t": 0, "b": 0, "l": 0})
 
 
+def title_lines(title: str, limit: int = TITLE_CHARS) -> list[str]:
+    """A chart title (HTML-escaped) in lines of at most ``limit`` characters: broken at spaces,
+    and a longer run (a path-like model name) after ``/``, ``:``, ``_`` or ``.``."""
+    import textwrap
+
+    out = []
+    for line in textwrap.wrap(title, limit, break_long_words=False,
+                              break_on_hyphens=False) or [title]:
+        while len(line) > limit:
+            cut = max(line.rfind(c, 0, limit) for c in "/:_.")
+            if cut <= 0:
+                break
+            out.append(line[: cut + 1])
+            line = line[cut + 1:]
+        out.append(line)
+    return out
+
+
+def wrap_label(text: str, limit: int) -> str:
+    """A category label (HTML-escaped) on lines of at most ``limit`` characters, so a long
+    model name stands level under its bar instead of being turned on its side."""
+    return "<br>".join(title_lines(text, limit))
+
+
+def _extra_title_px(fig: go.Figure) -> int:
+    return TITLE_LINE * str(fig.layout.title.text or "").count("<br>")
+
+
 def base_layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    lines = title_lines(title)
+    extra = TITLE_LINE * (len(lines) - 1)
     fig.update_layout(
-        title={"text": title, "x": 0.005, "xanchor": "left", "xref": "container",
+        title={"text": "<br>".join(lines), "x": 0.005, "xanchor": "left", "xref": "container",
                "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12},
                "font": {"size": 16}},
-        height=height,
-        margin={"l": 70, "r": 30, "t": TOP_PLAIN, "b": 60},
+        height=height + extra,
+        margin={"l": 70, "r": 30, "t": TOP_PLAIN + extra, "b": 60},
         font={"family": FONT, "size": 13, "color": "#222"},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -229,7 +265,7 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
     labels = [str(v) for v in summary["spec"]] if "spec" in summary.columns else models
     fig = go.Figure(
         go.Bar(
-            x=[escape(m) for m in models],
+            x=[wrap_label(escape(m), 24) for m in models],
             y=values,
             marker_color=[colors.get(m, PALETTE[0]) for m in models],
             customdata=values,
@@ -393,7 +429,7 @@ def kind_share_bars(kinds: pd.DataFrame) -> go.Figure:
 def lesson_bars(lesson: pd.DataFrame, title: str) -> go.Figure:
     """Designs of the same job (``label``): weights (left) and MACs (right), biases excluded
     from both, as :mod:`archscope.analysis.explain` counts them; with a Linear/Log toggle."""
-    labels = [escape(str(v)) for v in lesson["label"]]
+    labels = [wrap_label(escape(str(v)), 14) for v in lesson["label"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("weights (biases excluded)", "MACs (biases excluded)"))
     axes = {}
