@@ -113,7 +113,8 @@ def explain_cmd(
 def verify_cmd(
     model: ModelArg,
     against: Annotated[Optional[str], typer.Option(
-        "--against", help="paper (googlenet's Table 1) or torchinfo (any model).",
+        "--against", help="paper (googlenet's Table 1) or torchinfo (any model). Default: "
+        "paper for googlenet, torchinfo for every other model.",
         show_default=False)] = None,
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
