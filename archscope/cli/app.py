@@ -93,10 +93,25 @@ def _preload_numpy() -> None:
         pass
 
 
+def first_sentence(text: str | None) -> str | None:
+    """The first sentence of a help text, whole (``e.g.`` and ``i.e.`` do not end it)."""
+    if not text:
+        return None
+    words = " ".join(text.split())
+    end = re.search(r"(?<!\be\.g)(?<!\bi\.e)\.(\s|$)", words)
+    return words[: end.end()].strip() if end else words
+
+
 def command(*args: Any, **kwargs: Any) -> Callable:
-    """``app.command`` whose user errors print one line and exit 2 (traceback with --debug)."""
+    """``app.command`` whose user errors print one line and exit 2 (traceback with --debug).
+
+    The top-level help lists each command with its first sentence, whole: click would cut it at
+    the terminal's width and end it with "..." (``short_help=`` gives a shorter line).
+    """
 
     def deco(fn: Callable) -> Callable:
+        kwargs.setdefault("short_help", first_sentence(kwargs.get("help") or fn.__doc__))
+
         @functools.wraps(fn)
         def wrapper(*a: Any, **k: Any) -> Any:
             try:

@@ -32,6 +32,10 @@ UnitOpt = Annotated[
     str, typer.Option("--unit", "-u", help="macs (each layer's mac_share) or flops (flop_share beside it).")
 ]
 
+# The lesson registry's topics, written out so that `archscope --help` needs no torch; a test
+# checks this line against the registry.
+TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap or residual."
+
 CONVENTIONS = (
     "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), biases "
     "excluded. Other FLOPs (bias, norm, pool, activation, elementwise, reduction, softmax, "
@@ -117,10 +121,9 @@ def summary_cmd(
 
 
 @command("explain", help="The design lessons of the classic CNNs, computed live from real "
-         "modules. Without a topic: the list of topics.")
+         "modules, each on the feature-map size it states. Without a topic: the list of topics.")
 def explain_cmd(
-    topic: Annotated[Optional[str], typer.Argument(help="bottleneck, inception, vgg, 1x1, gap "
-                                                   "or residual.")] = None,
+    topic: Annotated[Optional[str], typer.Argument(help=TOPIC_HELP, show_default=False)] = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -131,12 +134,13 @@ def explain_cmd(
         emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC"), output)
         return
     e = explain(topic)
-    notes = [e.text, "MACs exclude biases; params = weights + biases"]
-    emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=notes,
-                      json_obj={"topic": e.topic, "title": e.title, "text": e.text}), output)
+    emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=[e.text, *e.notes],
+                      json_obj={"topic": e.topic, "title": e.title, "text": e.text,
+                                "map_size": list(e.map_size)}), output)
 
 
-@command("verify", help="Check archscope's figures against an independent source: GoogLeNet's "
+@command("verify", short_help="Check the figures against GoogLeNet's paper (Table 1) or "
+         "against torchinfo, layer by layer.", help="Check archscope's figures against an independent source: GoogLeNet's "
          "Table 1 (params, ops) with the paper's errata flagged (--against paper, the default "
          "for googlenet), or torchinfo's per-layer output shapes, params and mult-adds for any "
          "model, reconciled layer by layer (--against torchinfo, the default otherwise). Exit 0 "
@@ -144,7 +148,8 @@ def explain_cmd(
 def verify_cmd(
     model: ModelArg,
     against: Annotated[Optional[str], typer.Option(
-        "--against", help="paper (googlenet's Table 1) or torchinfo (any model).",
+        "--against", help="paper (googlenet's Table 1) or torchinfo (any model). Default: "
+        "paper for googlenet, torchinfo for every other model.",
         show_default=False)] = None,
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
