@@ -72,20 +72,25 @@ def materialize(model: Any, device: str = "cpu") -> Any:
     import torch
     from torch import nn
 
-    made: dict[int, torch.Tensor] = {}
+    zeros: dict[int, torch.Tensor] = {}
+    params: dict[int, torch.Tensor] = {}
 
-    def real(t: torch.Tensor) -> torch.Tensor:
-        if id(t) not in made:
-            z = torch.zeros(tuple(t.shape), dtype=t.dtype, device=device)
-            made[id(t)] = nn.Parameter(z, requires_grad=t.requires_grad) if isinstance(
-                t, nn.Parameter) else z
-        return made[id(t)]
+    def real(t: torch.Tensor, as_param: bool) -> torch.Tensor:
+        # one storage per tensor; a parameter slot gets one Parameter object over it (a tensor
+        # registered as a parameter in one module and a buffer in another stays shared)
+        if id(t) not in zeros:
+            zeros[id(t)] = torch.zeros(tuple(t.shape), dtype=t.dtype, device=device)
+        if not as_param:
+            return zeros[id(t)]
+        if id(t) not in params:
+            params[id(t)] = nn.Parameter(zeros[id(t)], requires_grad=t.requires_grad)
+        return params[id(t)]
 
     for module in model.modules():
-        for store in (module._parameters, module._buffers):
+        for store, as_param in ((module._parameters, True), (module._buffers, False)):
             for key, t in store.items():
                 if t is not None and t.is_meta:
-                    store[key] = real(t)
+                    store[key] = real(t, as_param)
     return model
 
 

@@ -472,7 +472,7 @@ def _sample_shape(spec: str, size: Any) -> tuple[int, ...]:
         ok = False
     if not ok:
         raise ArchscopeError(
-            f"model spec {spec!r} returned input size {str(size)[:80]!r}; give one sample C×H×W "
+            f"model spec {spec!r} returned input size {one_line(repr(size), 80)}; give one sample C×H×W "
             "of whole numbers ≥ 1 such as (3, 224, 224), or example inputs (a tensor, a tuple "
             "of tensors or a dict of keyword tensors)"
         )

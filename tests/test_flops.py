@@ -168,7 +168,7 @@ def test_cli_flops_csv_expands_categories(runner):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["flops", "lenet5", "--engine", "thop"], "unknown engine"),
+    (["flops", "lenet5", "--engine", "thop"], "'thop' is not one of 'meta', 'fvcore'"),
     (["flops", "lenet5", "--unit", "gflops"], "unknown unit"),
     (["flops", "lenet5", "--dtype", "fp8"], "unknown dtype"),
     (["flops", "lenet5", "-i", "3x32x32"], "layer features.c1"),

@@ -7,6 +7,7 @@ forced by ``sys.modules[name] = None`` so it does not depend on this machine.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -159,8 +160,16 @@ def _fake_torchvision(monkeypatch, calls):
         calls.append((name, kwargs))
         return get_model_builder(name)(**kwargs)
 
+    class Weights:  # torchvision's weights enum: metadata and transforms, nothing downloaded
+        def __init__(self, crop):
+            self.transforms = functools.partial(object, crop_size=crop)
+            self.meta = {"min_size": (crop, crop)}
+
+    def get_model_weights(name):
+        return types.SimpleNamespace(DEFAULT=Weights(299 if name == "inception_v3" else 224))
+
     models.list_models, models.get_model = list_models, get_model
-    models.get_model_builder = get_model_builder
+    models.get_model_builder, models.get_model_weights = get_model_builder, get_model_weights
     tv.models = models
     monkeypatch.setitem(sys.modules, "torchvision", tv)
     monkeypatch.setitem(sys.modules, "torchvision.models", models)
@@ -173,6 +182,7 @@ def test_torchvision_success_path_with_fake_package(runner, monkeypatch):
     assert calls == [("resnet50", {"width": 4, "weights": None})]  # never downloads weights
     assert obj["input_size"] == [1, 3, 224, 224]
     assert obj["total"]["params"] == 4 * 3 * 9 + 4  # conv 3→4 3x3 + bias
+    # the default input is the default weights' transforms' crop size
     assert load_target("torchvision:inception_v3").sample_shape == (3, 299, 299)
 
 

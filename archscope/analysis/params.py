@@ -111,7 +111,7 @@ def param_report(
     check_depth(depth)
     record = record_model(model_or_name, input_size, batch_size=batch_size, engine=engine,
                           kwargs=kwargs)
-    rows = select_rows(record, depth)
+    rows = select_rows(record, depth, own_work=False)
     total = param_totals(record)
     columns = param_columns(rows, fold(record, rows), total["params"])
     return LayerTable("params", record.name, record.inputs[0].shape, columns, total,

@@ -31,8 +31,12 @@ def is_leaf_path(calls: list[CallRecord]) -> bool:
     return all(c.is_leaf for c in calls)
 
 
-def select_rows(record: ModelRecord, depth: int | None) -> list[str]:
-    """The module paths shown as rows, in module order (see the module docstring)."""
+def select_rows(record: ModelRecord, depth: int | None, own_work: bool = True) -> list[str]:
+    """The module paths shown as rows, in module order (see the module docstring).
+
+    ``own_work=False`` (the parameter table): a block gets a row of its own only for the
+    parameters its code reads, not for FLOPs of its own.
+    """
     by_path = record.by_path
     rows = []
     for path in _module_order(record):
@@ -43,7 +47,7 @@ def select_rows(record: ModelRecord, depth: int | None) -> list[str]:
         leaf = is_leaf_path(calls)
         if (depth is not None and d == depth and d > 0) or leaf:
             rows.append(path)
-        elif any(c.cost or c.params or c.params_read for c in calls):
+        elif any((own_work and c.cost) or c.params or c.params_read for c in calls):
             rows.append(path)
     return rows or [""]
 

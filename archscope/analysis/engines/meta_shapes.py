@@ -151,6 +151,32 @@ def mean(args, kwargs):
     return _empty(tuple(shape), kwargs.get("dtype") or x.dtype)
 
 
+def native_layer_norm(args, kwargs):
+    """``native_layer_norm(x, normalized_shape, weight, bias, eps)``: (out, mean, rstd), the
+    statistics with the normalised dimensions kept as 1 (torch's Python kernel imports dynamo)."""
+    x, shape = args[0], args[1]
+    if not _all_meta(args) or kwargs:
+        return NotImplemented
+    n = len(shape)
+    if tuple(x.shape[x.dim() - n:]) != tuple(shape):
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(x.shape)}")
+    for name, t in zip(("weight", "bias"), args[2:4]):
+        if isinstance(t, torch.Tensor) and tuple(t.shape) != tuple(shape):
+            raise RuntimeError(f"layer norm {name} of shape {list(t.shape)} does not match "
+                               f"normalized_shape {list(shape)}")
+    stats = tuple(x.shape[: x.dim() - n]) + (1,) * n
+    return _empty(tuple(x.shape), x.dtype), _empty(stats, x.dtype), _empty(stats, x.dtype)
+
+
+def softmax(args, kwargs):
+    """``_softmax``/``_log_softmax``/``_safe_softmax``: the input's shape."""
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or not _all_meta(args) or kwargs:
+        return NotImplemented
+    return _empty(tuple(x.shape), x.dtype)
+
+
 def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool) -> int:
     """Output length of a sliding window (PyTorch's formula, ceil mode's last-window rule too)."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
@@ -238,7 +264,8 @@ def shape_rules() -> dict[str, Rule]:
         rules[name + "_"] = in_place
     rules.update({"where": where, "cat": cat, "_native_batch_norm_legit_no_training": batch_norm_eval,
                   "native_batch_norm": native_batch_norm, "addmm": addmm, "mean": mean,
-                  "convolution": convolution})
+                  "convolution": convolution, "native_layer_norm": native_layer_norm,
+                  "_softmax": softmax, "_log_softmax": softmax, "_safe_softmax": softmax})
     for nd in (1, 2, 3):
         rules[f"max_pool{nd}d_with_indices"] = pool(nd, "max")
         rules[f"avg_pool{nd}d"] = pool(nd, "avg")
