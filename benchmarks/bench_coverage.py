@@ -213,6 +213,7 @@ def run(quick: bool, runs: int) -> dict:
     tv = [r for r in rows if r["model"].startswith("torchvision:")]
     timing = {
         "import_torch": _cli_time(["-c", "import torch"]),
+        "import_torchvision": _cli_time(["-c", "import torchvision"]),
         "vit_h_14": _cli_time(["-m", "archscope", "flops", "torchvision:vit_h_14"]),
         "torchvision_set": _cli_time(["-m", "archscope", "flops", "torchvision:*",
                                       "--engine", "meta"]),
@@ -222,6 +223,11 @@ def run(quick: bool, runs: int) -> dict:
 
 
 def markdown(result: dict) -> str:
+    """The full table (results/coverage.md); the README shows :func:`summary` of it."""
+    return summary(result) + "\n" + table(result)
+
+
+def summary(result: dict) -> str:
     rows = result["models"]
     ok = [r for r in rows if not r["problems"]]
     lines = [f"{len(ok)} of {len(rows)} models pass every check "
@@ -236,7 +242,19 @@ def markdown(result: dict) -> str:
             f"{base:.2f} s), peak RSS {t['vit_h_14']['peak_rss_mb']:.0f} MB. "
             f"`archscope flops 'torchvision:*'` (every classifier, meta engine, one process): "
             f"{t['torchvision_set']['seconds']:.1f} s. In-process build + meta engine over the "
-            f"torchvision classifiers: {result['torchvision_meta_s']:.1f} s.")
+            f"torchvision classifiers: {result['torchvision_meta_s']:.1f} s. Peak RSS of "
+            f"`import torchvision` alone in this environment: "
+            f"{t['import_torchvision']['peak_rss_mb']:.0f} MB (a CUDA build of torch).")
+    failures = [r for r in rows if r["problems"]]
+    if failures:
+        lines.append("\nFailures: " + "; ".join(f"{r['model']}: {', '.join(r['problems'])}"
+                                               for r in failures))
+    return "\n".join(lines)
+
+
+def table(result: dict) -> str:
+    rows = result["models"]
+    lines = []
     body = []
     for r in rows:
         if "error" in r:

@@ -220,7 +220,9 @@ def refresh_readme() -> None:
         path = RESULTS / f"{name}.json"
         if path.exists():
             results[name] = json.loads(path.read_text())
-            text = replace_block(text, name, _section(name).markdown(results[name]))
+            mod = _section(name)
+            body = mod.summary(results[name]) if hasattr(mod, "summary") else mod.markdown(results[name])
+            text = replace_block(text, name, body)
     text = replace_block(text, "targets", targets_markdown(results))
     README.write_text(text)
 

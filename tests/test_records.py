@@ -295,3 +295,25 @@ def test_shared_weights_count_once():
         assert rec.params == 25  # one 5·5 tensor, read twice
         assert [c.params_read[0].numel for c in rec.calls if c.path in ("a", "b")] == [25, 25]
         assert rec.cost.macs == 2 * 25
+
+
+def test_a_third_engine_needs_no_change_to_the_tables(monkeypatch):
+    from archscope.analysis import engines
+    from archscope.analysis.engines import base
+    from archscope.analysis.engines.meta import MetaEngine
+
+    class Echo(MetaEngine):  # a new engine: here the meta engine under another name
+        name = "echo"
+
+    import types
+    import sys
+
+    module = types.ModuleType("archscope_test_echo_engine")
+    module.ENGINE = Echo()
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(base, "ENGINES", dict(base.ENGINES))
+    base.register_engine(base.EngineInfo("echo", module.__name__, "the meta engine, renamed"))
+    assert "echo" in engines.engine_names() or "echo" in base.engine_names()
+    rep = flop_report("lenet5", engine="echo")
+    assert rep.meta["engine"] == "echo" and rep.total["macs"] == 416_520
+    assert "echo: the meta engine, renamed" in base.engine_help()
