@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dtypes import canonical
 from .errors import ArchscopeError, one_line
 
 _SPLIT = re.compile(r"\s*[x×,*]\s*|\s+")
@@ -128,16 +129,6 @@ def parse_kwargs(text: str | None) -> dict:
     return out
 
 
-# dtype names accepted in an input spec → torch dtype names
-INPUT_DTYPES = {
-    "float32": "float32", "fp32": "float32", "float": "float32", "float16": "float16",
-    "fp16": "float16", "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16",
-    "float64": "float64", "fp64": "float64", "double": "float64", "int64": "int64",
-    "long": "int64", "int32": "int32", "int": "int32", "int16": "int16", "int8": "int8",
-    "uint8": "uint8", "bool": "bool",
-}
-
-
 @dataclass(frozen=True)
 class TensorSpec:
     """A tensor's shape and dtype (``"float32"``, ``"int64"``…); no data."""
@@ -244,12 +235,8 @@ def parse_input_specs(text: str) -> tuple[list[TensorSpec], list[tuple[str, Tens
         dtype = "float32"
         m = _DTYPE_SUFFIX.search(raw)
         if m:
-            name = m.group(1).lower()
-            if name not in INPUT_DTYPES:
-                raise ArchscopeError(
-                    f"unknown dtype {m.group(1)!r} in input size {_cut(text)!r}; use one of "
-                    "float32, float16, bfloat16, int64, int32, bool")
-            dtype, raw = INPUT_DTYPES[name], raw[: m.start()].strip()
+            dtype = canonical(m.group(1), what=f"dtype in input size {_cut(text)!r}:")
+            raw = raw[: m.start()].strip()
         elif ":" in raw:
             raise ArchscopeError(f"input {raw!r} in {_cut(text)!r} has an empty dtype; {example}")
         dims = _dims(raw, text, example)

@@ -38,12 +38,9 @@ FLOP_NOTES = [
 
 def float_bytes(dtype: Any) -> tuple[int, str]:
     """Bytes per element of a floating dtype name (``fp16`` → 2) and its torch name."""
-    from ..devices import parse_dtype
+    from ..dtypes import FLOATS, canonical, itemsize
 
-    dt = parse_dtype(dtype)
-    name = str(dt).removeprefix("torch.")
-    from .records import itemsize
-
+    name = canonical(dtype, FLOATS)
     return itemsize(name), name
 
 

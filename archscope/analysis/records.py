@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..dtypes import itemsize
 from ..inputs import TensorSpec
 from .costs import Cost
 
@@ -57,15 +58,6 @@ def ancestors(path: str) -> Iterator[str]:
         if path == "":
             return
         path = path.rpartition(".")[0]
-
-
-_ITEMSIZE = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4,
-             "int16": 2, "int8": 1, "uint8": 1, "bool": 1, "complex64": 8, "complex128": 16,
-             "float8_e4m3fn": 1, "float8_e5m2": 1}
-
-
-def itemsize(dtype: str) -> int:
-    return _ITEMSIZE.get(dtype, 4)
 
 
 def nbytes(specs: Iterable[TensorSpec], float_bytes: int | None = None) -> int:
