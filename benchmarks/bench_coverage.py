@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from run import ROOT, fmt_int, md_table
+from run import ROOT, fmt_int, md_table, median
 
 TIMM_MODELS = """
 resnet18 resnet50 resnet50d resnext50_32x4d seresnext26d_32x4d wide_resnet50_2 resnetv2_50x1_bit
@@ -211,13 +211,17 @@ def run(quick: bool, runs: int) -> dict:
         print(f"[{i}/{len(models)}] {spec}: {'ok' if not row['problems'] else row['problems']}",
               flush=True)
     tv = [r for r in rows if r["model"].startswith("torchvision:")]
-    timing = {
-        "import_torch": _cli_time(["-c", "import torch"]),
-        "import_torchvision": _cli_time(["-c", "import torchvision"]),
-        "vit_h_14": _cli_time(["-m", "archscope", "flops", "torchvision:vit_h_14"]),
-        "torchvision_set": _cli_time(["-m", "archscope", "flops", "torchvision:*",
-                                      "--engine", "meta"]),
-    }
+    commands = {"import_torch": ["-c", "import torch"],
+                "import_torchvision": ["-c", "import torchvision.models"],
+                "vit_h_14": ["-m", "archscope", "flops", "torchvision:vit_h_14"]}
+    rounds = {k: [] for k in commands}
+    for _ in range(1 if quick else max(3, runs)):  # round-robin: load hits all three alike
+        for k, args in commands.items():
+            rounds[k].append(_cli_time(args))
+    timing = {k: {"seconds": median([r["seconds"] for r in v]),
+                  "peak_rss_mb": median([r["peak_rss_mb"] for r in v]),
+                  "runs_s": [r["seconds"] for r in v]} for k, v in rounds.items()}
+    timing["torchvision_set"] = _cli_time(["-m", "archscope", "flops", "torchvision:*"])
     return {"models": rows, "timing": timing,
             "torchvision_meta_s": sum(r.get("build_s", 0) + r.get("meta_s", 0) for r in tv)}
 
@@ -237,14 +241,18 @@ def summary(result: dict) -> str:
     if t:
         base = t["import_torch"]["seconds"]
         lines.append(
-            f"\n`archscope flops torchvision:vit_h_14`: {t['vit_h_14']['seconds']:.2f} s "
-            f"({t['vit_h_14']['seconds'] - base:+.2f} s beyond `import torch` at "
-            f"{base:.2f} s), peak RSS {t['vit_h_14']['peak_rss_mb']:.0f} MB. "
+            f"\n`archscope flops torchvision:vit_h_14` (at its default 518×518): "
+            f"{t['vit_h_14']['seconds']:.2f} s, {t['vit_h_14']['seconds'] - base:+.2f} s beyond "
+            f"`import torch` ({base:.2f} s), of which `import torchvision.models` alone takes "
+            f"{t['import_torchvision']['seconds'] - base:+.2f} s (it imports torch._dynamo); "
+            f"peak RSS {t['vit_h_14']['peak_rss_mb']:.0f} MB (medians of round-robin runs). "
             f"`archscope flops 'torchvision:*'` (every classifier, meta engine, one process): "
             f"{t['torchvision_set']['seconds']:.1f} s. In-process build + meta engine over the "
             f"torchvision classifiers: {result['torchvision_meta_s']:.1f} s. Peak RSS of "
-            f"`import torchvision` alone in this environment: "
-            f"{t['import_torchvision']['peak_rss_mb']:.0f} MB (a CUDA build of torch).")
+            f"`import torchvision.models` alone in this environment: "
+            f"{t['import_torchvision']['peak_rss_mb']:.0f} MB (a CUDA build of torch), so "
+            f"counting ViT-H/14's 633M parameters adds "
+            f"{t['vit_h_14']['peak_rss_mb'] - t['import_torchvision']['peak_rss_mb']:.0f} MB.")
     failures = [r for r in rows if r["problems"]]
     if failures:
         lines.append("\nFailures: " + "; ".join(f"{r['model']}: {', '.join(r['problems'])}"
@@ -293,7 +301,12 @@ def targets(result: dict) -> list[tuple[str, str, float, float]]:
         out.append(("`flops torchvision:vit_h_14` ≤ 2 s beyond `import torch`",
                     f"{extra:+.2f} s", extra, 2.0))
         out.append(("`flops torchvision:vit_h_14` peak RSS ≤ 600 MB",
-                    f"{t['vit_h_14']['peak_rss_mb']:.0f} MB", t["vit_h_14"]["peak_rss_mb"], 600.0))
+                    f"{t['vit_h_14']['peak_rss_mb']:.0f} MB (`import torchvision.models` alone: "
+                    f"{t['import_torchvision']['peak_rss_mb']:.0f} MB)",
+                    t["vit_h_14"]["peak_rss_mb"], 600.0))
+        own = t["vit_h_14"]["peak_rss_mb"] - t["import_torchvision"]["peak_rss_mb"]
+        out.append(("`flops torchvision:vit_h_14`: RSS beyond `import torchvision.models` ≤ 600 MB",
+                    f"{own:.0f} MB", own, 600.0))
         out.append(("all torchvision classifiers through the meta engine ≤ 60 s",
                     f"{t['torchvision_set']['seconds']:.1f} s", t["torchvision_set"]["seconds"], 60.0))
     return out
