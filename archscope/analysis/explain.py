@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ArchscopeError, closest
+from .engines import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -355,7 +356,7 @@ def lesson(topic: str) -> Lesson:
         raise ArchscopeError(f"unknown topic {topic!r}; {more}") from None
 
 
-def explain(topic: str, engine: str = "meta") -> Explanation:
+def explain(topic: str, engine: str = DEFAULT_ENGINE) -> Explanation:
     """Count one lesson's designs with ``engine`` and read the figures (see module docstring)."""
     import pandas as pd
 

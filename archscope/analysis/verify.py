@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .engines import DEFAULT_ENGINE
+
 K = 1024  # the paper's "K" (params); its "M" (ops) is 10**6
 TOLERANCE = 0.02
 
@@ -95,7 +97,7 @@ def _reason(row, paper_w: float, paper_ops: float, side: int) -> str:
     return "neither printed figure matches the row's widths nor each other"
 
 
-def verify_googlenet(engine: str = "fvcore") -> Verification:
+def verify_googlenet(engine: str = DEFAULT_ENGINE) -> Verification:
     """Compare Table 1 with archscope's GoogLeNet, row by row (see module docstring)."""
     from .flops import flop_report
 
