@@ -31,6 +31,7 @@ from typing import Any
 
 from ..errors import ArchscopeError
 from .engines import DEFAULT_ENGINE
+from .records import layer_name
 
 CROSSCHECK_NOTES = [
     "torchinfo: its own hooks and parameter accounting, a real forward on CPU (zero weights)",
@@ -150,7 +151,7 @@ def crosscheck_torchinfo(
             not first or call.params == other.params)
         macs_ok = call is None or not counts_macs or (
             call.cost.macs + call.cost.other.get("bias", 0) == predicted)
-        cols["layer"].append(key[0] or "(model)")
+        cols["layer"].append(layer_name(key[0]))
         cols["call"].append(key[1])
         cols["type"].append(call.type if call else type(modules[key[0]]).__name__)
         cols["output_shape"].append(mine_shape)

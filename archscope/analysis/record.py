@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchscopeError
+from ..errors import ArchscopeError, one_line
 from ..inputs import ModelInputs
 from ..models import Target, load_target, resolve_inputs
 from .engines import DEFAULT_ENGINE, get_engine
@@ -68,11 +68,6 @@ def _user_frame(exc: BaseException) -> str:
     return f" ({Path(frames[-1].filename).name} line {frames[-1].lineno})"
 
 
-def _one_line(exc: BaseException, limit: int = 240) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def forward_error(target: Target, inputs: ModelInputs, exc: BaseException,
                   where: tuple[str, str] | None) -> ArchscopeError:
     """One sentence for a forward that raised (see the module docstring)."""
@@ -86,7 +81,7 @@ def forward_error(target: Target, inputs: ModelInputs, exc: BaseException,
         want = target.expected_text(inputs.first_shape[0] if inputs.first_shape else 1)
         hint = f"; it expects {want}" if want and want.split(" ")[0] != inputs.text() else ""
         return ArchscopeError(f"{target.name} cannot take input {inputs.text()}{at}{frame}: "
-                              f"{_one_line(exc)}{hint}")
+                              f"{one_line(exc, 240)}{hint}")
     return ArchscopeError(
-        f"{target.name}'s forward raised {type(exc).__name__}{at}{frame}: {_one_line(exc)}; "
+        f"{target.name}'s forward raised {type(exc).__name__}{at}{frame}: {one_line(exc, 240)}; "
         "fix the model's code (put --debug before the command for the traceback)")

@@ -91,6 +91,17 @@ class RowFigures:
     def cost(self) -> Cost:
         return Cost.total(self.costs)
 
+    def add(self, call: CallRecord, traffic: int) -> None:
+        """Add one call's own figures (it moved ``traffic`` bytes itself)."""
+        self.weights += call.weights
+        self.biases += call.biases
+        self.trainable += call.trainable
+        if call.cost:
+            self.costs.append(call.cost)
+        self.traffic += traffic
+        if call.is_leaf:
+            self.activation_elements += call.output_elements
+
 
 def fold(record: ModelRecord, rows: list[str], float_bytes: int | None = None
          ) -> dict[str, RowFigures]:
@@ -106,17 +117,8 @@ def fold(record: ModelRecord, rows: list[str], float_bytes: int | None = None
             first.outputs[0].shape if first and first.outputs else None)
     for call in record.calls:
         row = owning_row(call.path, row_set)
-        if row is None:
-            continue
-        fig = out[row]
-        fig.weights += call.weights
-        fig.biases += call.biases
-        fig.trainable += call.trainable
-        if call.cost:
-            fig.costs.append(call.cost)
-        fig.traffic += traffic(call, float_bytes)
-        if call.is_leaf:
-            fig.activation_elements += call.output_elements
+        if row is not None:
+            out[row].add(call, traffic(call, float_bytes))
     return out
 
 
@@ -133,15 +135,6 @@ def subtree_totals(record: ModelRecord, float_bytes: int | None = None
     for call in record.calls:
         t = traffic(call, float_bytes)
         for p in ancestors(call.path):
-            fig = out.get(p)
-            if fig is None:
-                continue
-            fig.weights += call.weights
-            fig.biases += call.biases
-            fig.trainable += call.trainable
-            if call.cost:
-                fig.costs.append(call.cost)
-            fig.traffic += t
-            if call.is_leaf:
-                fig.activation_elements += call.output_elements
+            if p in out:
+                out[p].add(call, t)
     return out

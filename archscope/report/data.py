@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.records import ROOT_NAME
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis.records import LayerTable
 
-ROOT = "(model)"
+ROOT = ROOT_NAME  # the one name of the root module, in every table
 
 
 @dataclass
