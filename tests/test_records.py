@@ -317,3 +317,22 @@ def test_a_third_engine_needs_no_change_to_the_tables(monkeypatch):
     rep = flop_report("lenet5", engine="echo")
     assert rep.meta["engine"] == "echo" and rep.total["macs"] == 416_520
     assert "echo: the meta engine, renamed" in base.engine_help()
+
+
+def test_a_forward_that_reads_values_is_counted_on_cpu():
+    class Gated(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def forward(self, x):
+            y = self.lin(x)
+            if y.abs().sum().item() >= 0:  # reads a value: the meta device has none
+                y = y * 2
+            return y
+
+    rep = flop_report(Gated(), (4,), engine="meta")
+    # linear 4·4 MACs + bias 4; abs 4 and sum over 4 inputs; the multiply 4
+    assert rep.total["macs"] == 16
+    assert rep.total["other_flops"] == {"bias": 4, "elementwise": 8, "reduction": 4}
+    assert any("real CPU forward" in n and "reads tensor values" in n for n in rep.notes)

@@ -29,7 +29,9 @@ from ...inputs import ModelInputs
 from ..costs import UNKNOWN
 from ..records import ModelRecord
 from .meta_shapes import MetaShapeMode
-from .recorder import CallRecorder, ParamReads, ParamRef, eval_mode, failures_named, tensors_in
+from ...errors import one_line
+from .recorder import (CallRecorder, ForwardFailed, ParamReads, ParamRef, eval_mode,
+                       failures_named, tensors_in)
 
 
 def _positional(schema: Any, args: tuple, kwargs: dict) -> tuple:
@@ -162,14 +164,44 @@ def _stand_ins(model: nn.Module, recorder: CallRecorder):
     return state, aliases
 
 
+def _reads_values(failed: ForwardFailed) -> bool:
+    """Did the forward fail because it read a tensor's values (``.item()``, ``.tolist()``, a
+    data-dependent shape), which the meta device does not have?"""
+    text = str(failed.exc).lower()
+    return "meta" in text and any(k in text for k in (
+        "copy out of meta", "item()", "data-dependent", "no data", "_local_scalar_dense",
+        "cannot be called on meta", "not implemented for 'meta'"))
+
+
 class MetaEngine:
     name = "meta"
 
     def record(self, model: nn.Module, inputs: ModelInputs, *, name: str) -> ModelRecord:
+        """Record one forward on meta tensors; a forward that reads tensor values is counted on
+        a real CPU forward instead (zero-filled weights), with a note that says so."""
+        try:
+            return self._record(model, inputs, name, "meta")
+        except ForwardFailed as failed:
+            if not _reads_values(failed):
+                raise
+            why = one_line(failed.exc, 120)
+        from ...models import materialize
+
+        materialize(model, "cpu")
+        record = self._record(model, inputs, name, "cpu")
+        record.notes.append(f"counted on a real CPU forward with zero-filled weights: the "
+                            f"forward reads tensor values, which the meta device lacks ({why})")
+        return record
+
+    def _record(self, model: nn.Module, inputs: ModelInputs, name: str, device: str
+                ) -> ModelRecord:
         recorder = CallRecorder(model)
-        on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
-        state, aliases = (None, {}) if on_meta else _stand_ins(model, recorder)
-        args, kwargs = inputs.tensors("meta")
+        if device == "meta":
+            on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
+            state, aliases = (None, {}) if on_meta else _stand_ins(model, recorder)
+        else:
+            state, aliases = None, {}
+        args, kwargs = inputs.tensors(device)
         counting = _Counting(recorder)
         functions = _Functions(recorder, counting, aliases)
         with failures_named(recorder), torch.no_grad(), eval_mode(model), recorder.hooks(), \
