@@ -8,6 +8,9 @@ Public API (imported lazily, so ``import archscope`` is cheap):
 - ``param_report(...)`` — the same with totals and notes (:class:`LayerTable`);
 - ``zoo_table()`` — the zoo as a DataFrame;
 - ``flop_table`` / ``flop_report`` — per-layer MACs and FLOPs; ``summary_report``; ``explain``;
+- ``record_model(model_or_name, input_size=None, engine="meta")`` — one forward as a
+  :class:`ModelRecord`: a :class:`CallRecord` per module call (what every table aggregates);
+- ``count_models(specs)`` — one summary row per model (patterns such as ``"torchvision:resnet*"``);
 - ``verify_googlenet()`` — Table 1 of the paper; ``crosscheck_torchinfo(model)`` — torchinfo;
 - ``bench(models, device=..., batch_sizes=..., dtypes=...)`` — latency sweep (:class:`BenchResults`);
 - ``load_results(paths)`` — bench JSON files merged into one DataFrame.
@@ -37,6 +40,11 @@ _LAZY = {
     "verify_googlenet": "archscope.analysis.verify",
     "crosscheck_torchinfo": "archscope.analysis.crosscheck",
     "LayerTable": "archscope.analysis.records",
+    "ModelRecord": "archscope.analysis.records",
+    "CallRecord": "archscope.analysis.records",
+    "record_model": "archscope.analysis.record",
+    "count_models": "archscope.analysis.model_set",
+    "engine_names": "archscope.analysis.engines",
     "ArchscopeError": "archscope.errors",
     "report": "archscope.report",
     "bench": "archscope.bench",

@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ArchscopeError, closest
-
-# dtype names accepted on the command line → torch attribute names.
-DTYPES = {
-    "float32": "float32", "fp32": "float32", "float": "float32",
-    "float16": "float16", "fp16": "float16", "half": "float16",
-    "bfloat16": "bfloat16", "bf16": "bfloat16",
-    "float64": "float64", "fp64": "float64", "double": "float64",
-}
-
+from .errors import ArchscopeError
 
 def check_device(device: Any):
     """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"meta"`` → ``torch.device``; unusable ones raise."""
@@ -54,14 +45,8 @@ def parse_dtype(name: Any):
     """``"float16"``/``"fp16"``/``"half"`` … → ``torch.float16``; unknown names raise."""
     import torch
 
+    from .dtypes import FLOATS, canonical
+
     if isinstance(name, torch.dtype):
         return name
-    key = str(name).strip().lower().removeprefix("torch.")
-    if key not in DTYPES:
-        hint = closest(key, sorted(set(DTYPES)))
-        more = f" (did you mean {', '.join(hint)}?)" if hint else ""
-        raise ArchscopeError(
-            f"unknown dtype {str(name)!r}{more}; use fp32, fp16, bf16 or fp64 (also float32, "
-            "float16, bfloat16, float64)"
-        )
-    return getattr(torch, DTYPES[key])
+    return getattr(torch, canonical(name, FLOATS))

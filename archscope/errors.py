@@ -19,9 +19,29 @@ class ArchscopeError(Exception):
 
 def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The up-to-``n`` choices closest to ``name`` (case-insensitive), best first."""
+    if not name.strip():  # every name starts with "": a blank name is like none
+        return []
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     if not hits:  # prefix matches catch "res" → resnet18 … where ratios are low
         hits = [c for c in lowered if c.startswith(name.lower())][:n]
     return [lowered[h] for h in hits]
+
+
+def one_line(value: object, limit: int = 200) -> str:
+    """``value`` (a message, a user's input or an exception) as one line of at most ``limit``
+    characters: runs of whitespace, newlines included, become one space, and a longer text keeps
+    its beginning and its end around ``…``. An exception with no message gives its type's name.
+
+    Error messages quote what the user gave; this keeps a pasted 100 KB input from filling the
+    terminal while both ends stay recognisable.
+    """
+    text = " ".join(str(value).split())
+    if not text and isinstance(value, BaseException):
+        text = type(value).__name__
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    tail = limit - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")

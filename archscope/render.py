@@ -17,6 +17,7 @@ import json
 import math
 import numbers
 import sys
+import unicodedata
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # rendering never loads pandas: only a caller's DataFrame brings it
@@ -34,6 +35,10 @@ class Format(str, enum.Enum):
 PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_diff", "ops_diff"}
 # Integer columns that are labels, not quantities: no thousands separators.
 PLAIN_INT_COLUMNS = {"year"}
+# Yes/no columns about a row's parameters: "-" in text and Markdown on a row that has none
+# (a ReLU is neither trainable nor frozen). CSV and JSON keep the value as computed.
+PARAM_FLAG_COLUMNS = {"trainable"}
+NOT_APPLICABLE = "-"
 
 
 Columns = dict[str, list]  # column name → values, one per row, in display order
@@ -80,8 +85,39 @@ def frame_records(data: pd.DataFrame | Columns) -> list[dict[str, Any]]:
     return [{c: _plain(v[i]) for c, v in cols.items()} for i in range(_n_rows(cols))]
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters as escapes (a newline as ``\\n``, ESC as ``\\x1b``).
+
+    A layer or model name may hold anything; in a text or Markdown table one value must stay
+    one cell on one line, and must not drive the terminal. Other characters, non-ASCII spaces
+    included, are kept.
+    """
+    if all(c.isprintable() or c == "\u00a0" for c in text):
+        return text
+    return "".join(
+        repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
+    )
+
+
+def format_float(value: float) -> str:
+    """Three significant digits, trailing zeros kept, so one column reads alike: ``1.00``,
+    ``0.400``, ``7.27``, ``16.0``, ``190``; from 1,000 whole and grouped (``12,345``); below
+    0.001 in e-notation (``8.20e-06``)."""
+    if value == 0:
+        return "0"
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 999.5:
+        return f"{value:,.0f}"
+    rounded = float(f"{value:.3g}")  # first, so 9.996 is "10.0", not "10.00"
+    if abs(rounded) < 0.001:
+        return f"{value:.2e}"
+    return f"{rounded:.{max(0, 2 - math.floor(math.log10(abs(rounded))))}f}"
+
+
 def format_cell(column: str, value: Any) -> str:
-    """One cell as text: integers with thousands separators, shares as percentages."""
+    """One cell as text: integers with thousands separators, shares as percentages, other
+    numbers to three significant digits, control characters escaped."""
     if not isinstance(value, (list, tuple, dict)) and _missing(value):
         return ""
     if isinstance(value, bool):
@@ -95,18 +131,12 @@ def format_cell(column: str, value: Any) -> str:
     if isinstance(value, int):
         return str(value) if column in PLAIN_INT_COLUMNS else f"{value:,}"
     if isinstance(value, float):
-        if value == 0:
-            return "0"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        if abs(value) >= 1:
-            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-        return f"{value:.3g}"
+        return format_float(value)
     if isinstance(value, (list, tuple)):
-        return "x".join(str(v) for v in value)
+        return printable("x".join(str(v) for v in value))
     if isinstance(value, dict):
-        return ", ".join(f"{k}={format_cell(k, v)}" for k, v in value.items() if v)
-    return str(value)
+        return ", ".join(f"{printable(str(k))}={format_cell(k, v)}" for k, v in value.items() if v)
+    return printable(str(value))
 
 
 def _is_numeric(values: list) -> bool:
@@ -117,8 +147,14 @@ def _is_numeric(values: list) -> bool:
     )
 
 
+def _no_params(cols: Columns, column: str, i: int) -> bool:
+    params = cols.get("params")
+    return column in PARAM_FLAG_COLUMNS and params is not None and params[i] == 0
+
+
 def _text_rows(cols: Columns, total: dict | None) -> list[list[str]]:
-    rows = [[format_cell(c, v[i]) for c, v in cols.items()] for i in range(_n_rows(cols))]
+    rows = [[NOT_APPLICABLE if _no_params(cols, c, i) else format_cell(c, v[i])
+             for c, v in cols.items()] for i in range(_n_rows(cols))]
     if total is not None:
         rows.append([format_cell(c, total.get(c)) for c in cols])
     return rows
@@ -146,8 +182,8 @@ def to_text_table(
     rule = "─" * (sum(widths) + 3 * (len(cols) - 1))
     out = []
     if title:
-        out.append(title)
-    out.extend(f"  {n}" for n in notes)
+        out.append(printable(title))
+    out.extend(f"  {printable(n)}" for n in notes)
     if out:
         out.append("")
     out += [line(cols), rule]
@@ -163,7 +199,7 @@ def to_markdown(
     total: dict | None = None,
 ) -> str:
     def esc(text: str) -> str:
-        return text.replace("|", "\\|")
+        return printable(text).replace("|", "\\|")
 
     out = []
     if title:
@@ -172,7 +208,7 @@ def to_markdown(
     if notes:
         out += [f"- {esc(n)}" for n in notes] + [""]
     data = as_columns(data)
-    out.append("| " + " | ".join(data) + " |")
+    out.append("| " + " | ".join(esc(str(c)) for c in data) + " |")
     out.append("|" + "|".join("---:" if _is_numeric(v) else "---" for v in data.values()) + "|")
     rows = _text_rows(data, total)
     for i, row in enumerate(rows):
@@ -230,7 +266,9 @@ def layer_table_json(table) -> dict[str, Any]:
 
 
 def layer_table_title(table) -> str:
-    shape = "x".join(str(d) for d in table.input_size)
+    if not table.input_size:
+        return f"{table.model} · {table.kind}"
+    shape = table.meta.get("inputs") or "x".join(str(d) for d in table.input_size)
     return f"{table.model} · {table.kind} · input {shape}"
 
 

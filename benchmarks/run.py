@@ -3,6 +3,7 @@
     python benchmarks/run.py                     # counting, cold start, report (≈10 min on 2 cores)
     python benchmarks/run.py --quick             # a few models, fewer runs: checks the harness
     python benchmarks/run.py --only cold,report  # some sections
+    python benchmarks/run.py --only coverage     # torchvision + timm models (needs both installed)
 
 Each section writes ``benchmarks/results/<section>.json`` (figures + machine, date, versions,
 load average, command) and ``benchmarks/results/<section>.md``, then the tables in
@@ -31,8 +32,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 README = HERE / "README.md"
-SECTIONS = ("counting", "cold", "report")
-VERSIONED = ("torch", "fvcore", "torchinfo", "ptflops", "thop", "pandas", "plotly", "typer")
+SECTIONS = ("counting", "cold", "report", "coverage")
+DEFAULT_SECTIONS = ("counting", "cold", "report")  # coverage needs torchvision and timm
+VERSIONED = ("torch", "fvcore", "torchinfo", "ptflops", "thop", "pandas", "plotly", "typer",
+             "torchvision", "timm")
 
 
 # --- pure helpers (tested in tests/test_benchmarks.py) -------------------------------------------
@@ -195,6 +198,8 @@ def _section(name: str):
         import bench_counting as mod
     elif name == "cold":
         import bench_cold as mod
+    elif name == "coverage":
+        import bench_coverage as mod
     else:
         import bench_report as mod
     return mod
@@ -215,7 +220,9 @@ def refresh_readme() -> None:
         path = RESULTS / f"{name}.json"
         if path.exists():
             results[name] = json.loads(path.read_text())
-            text = replace_block(text, name, _section(name).markdown(results[name]))
+            mod = _section(name)
+            body = mod.summary(results[name]) if hasattr(mod, "summary") else mod.markdown(results[name])
+            text = replace_block(text, name, body)
     text = replace_block(text, "targets", targets_markdown(results))
     README.write_text(text)
 
@@ -239,8 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--quick", action="store_true", help="few models and 3 runs: a smoke run")
-    ap.add_argument("--only", default=",".join(SECTIONS),
-                    help=f"comma-separated sections from {', '.join(SECTIONS)} (default: all)")
+    ap.add_argument("--only", default=",".join(DEFAULT_SECTIONS),
+                    help=f"comma-separated sections from {', '.join(SECTIONS)} (default: "
+                    f"{', '.join(DEFAULT_SECTIONS)})")
     ap.add_argument("--runs", type=int, default=None, help="timed runs per figure (default 7, quick 3)")
     ap.add_argument("--no-write", action="store_true", help="print the tables, write nothing")
     args = ap.parse_args(argv)

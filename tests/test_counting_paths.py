@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archscope.analysis.flops.meta_shapes import shape_rules
+from archscope.analysis.engines.meta_shapes import shape_rules
 from archscope.cli import app
 
 RULES = shape_rules()
@@ -96,7 +96,7 @@ def test_cat_rule_rejects_what_torch_rejects(a, b, dim):
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 4))
 def test_batch_norm_under_the_shape_mode_rejects_what_torch_rejects(c, c_bn):
-    from archscope.analysis.flops.meta_shapes import MetaShapeMode
+    from archscope.analysis.engines.meta_shapes import MetaShapeMode
 
     def on(dev):
         bn = torch.nn.BatchNorm2d(c_bn, device=dev).eval()

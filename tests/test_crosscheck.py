@@ -68,18 +68,18 @@ def test_cli_verify_any_model_and_disagreement_exit_code(runner, monkeypatch):
     assert res.exit_code == 0, res.output
     obj = json.loads(res.stdout)
     assert obj["against"] == "torchinfo" and obj["ok"] is True and len(obj["rows"]) == 12
-    real = crosscheck._torchinfo_leaves
+    real = crosscheck._torchinfo_calls
 
-    def off_by_one(model, shape):  # a witness that disagrees on F6's params
-        leaves = real(model, shape)
-        out, n, macs = leaves["classifier.f6"]
-        leaves["classifier.f6"] = (out, n + 1, macs)
-        return leaves
+    def off_by_one(model, inputs):  # a witness that disagrees on F6's params
+        calls, params, mult_adds = real(model, inputs)
+        f6 = calls[("classifier.f6", 0)]
+        calls[("classifier.f6", 0)] = crosscheck._Theirs(f6.output, f6.params + 1, f6.mult_adds)
+        return calls, params, mult_adds
 
-    monkeypatch.setattr(crosscheck, "_torchinfo_leaves", off_by_one)
+    monkeypatch.setattr(crosscheck, "_torchinfo_calls", off_by_one)
     res = runner.invoke(app, ["verify", "lenet5"])
     assert res.exit_code == 1
-    assert "11 of 12 leaf layers agree; 1 DISAGREE" in res.stdout
+    assert "11 of 12 leaf calls agree; 1 DISAGREE" in res.stdout
     assert "disagree on lenet5" in res.stderr
 
 

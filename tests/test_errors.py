@@ -59,6 +59,10 @@ CASES = [
     (["alexnet", "-i", "3x32x32"], ["layer features.7 (MaxPool2d)", "too small", "3x227x227"]),
     (["lenet5", "-b", "0"], ["batch size 0", "≥ 1"]),
     (["lenet5", "-b", "-4"], ["batch size -4", "≥ 1"]),
+    # torch's size overflow, C++ frames and all, never reaches the user
+    (["lenet5", "-b", "99999999999999999999"], ["99,999,999,999,999,999,999 is too large",
+                                               "at most 2,147,483,647"]),
+    (["lenet5", "--kwargs", "num_classes=10,num_classes=20"], ["given twice"]),
     (["lenet5", "-i", "2,1,32,32", "-b", "3"], ["batch 2", "--batch-size is 3"]),
     (["lenet5", "-d", "-1"], ["depth -1", "≥ 0"]),
     (["lenet5", "--kwargs", "num_classes"], ["not key=value", "--kwargs num_classes=10"]),
@@ -340,3 +344,37 @@ def test_usage_errors_are_one_line(args, needle):
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert proc.stderr.startswith("error: ") and needle in proc.stderr
     assert "--help`)" in proc.stderr and proc.stdout == ""
+
+
+# --- hostile input: empty, enormous, misplaced ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_model_name_says_so(name):
+    # a usage error, which only the console entry point puts on one line
+    proc = subprocess.run([sys.executable, "-m", "archscope", "params", name],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("error: invalid value for 'model': the model name is empty; give a zoo "
+                           "name such as lenet5 (see `archscope list`) or a spec such as "
+                           "path/to/file.py:build (see `archscope params --help`)\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["params", "q" * 100_000],
+    ["params", "lenet5", "-i", "3x" * 50_000],
+    ["params", "lenet5", "--kwargs", "k" * 100_000],
+], ids=["model", "input size", "kwargs"])
+def test_a_100kb_input_is_cut_in_the_message(runner, args):
+    msg = user_error(runner, args)
+    # the echoed input is cut to 200 characters around an ellipsis; the advice stays whole
+    assert len(msg) < 450 and "…" in msg
+    assert msg.rstrip().endswith(("FILE", "3x224x224", "factory", "num_classes=10")), msg
+
+
+def test_a_root_option_after_the_command_is_pointed_before_it():
+    proc = subprocess.run([sys.executable, "-m", "archscope", "params", "lenet6", "--debug"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("error: no such option: --debug; --debug goes before the command: "
+                           "archscope --debug params lenet6\n")

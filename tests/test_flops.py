@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from archscope.analysis.flops import flop_report, fvcore_engine
+from archscope.analysis.flops import flop_report
+from archscope.analysis.record import record_model
 from archscope.models import analysis_target, materialize
 from archscope.cli import app
 from archscope.zoo import list_models
@@ -95,28 +96,23 @@ def test_engines_agree_layer_by_layer(name):
     assert list(a["other_flops"]) == list(b["other_flops"])
 
 
+@pytest.mark.parametrize("engine", ["fvcore", "meta"])
 @pytest.mark.parametrize("name", list_models())
-def test_no_unsupported_operator_logs(name, caplog):
-    # fvcore's own "Unsupported operator" warning left on, with archscope's handle table alone
-    target, shape = analysis_target(name)
-    materialize(target.model, "cpu")
-    fca = fvcore_engine.analysis(target.model.eval(), torch.zeros(shape), log_unsupported=True)
-    with caplog.at_level(logging.DEBUG):
-        fca.total()
-    assert not [r for r in caplog.records if "nsupported" in r.getMessage()]
-    assert fca.unsupported_ops() == {}
-    assert "uncounted_ops" not in flop_report(name, engine="fvcore").total
+def test_no_uncounted_ops_on_the_zoo(name, engine):
+    assert record_model(name, engine=engine).uncounted == {}
 
 
-def test_unsupported_operator_log_check_can_fail(caplog):
-    # the check above sees fvcore's warning when a handle is missing: drop ReLU's
-    fca = fvcore_engine.analysis(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()),
-                                 torch.zeros(1, 1, 5, 5), log_unsupported=True)
-    fca._op_handles.pop("aten::relu")
-    with caplog.at_level(logging.DEBUG):
-        fca.total()
-    assert [r for r in caplog.records if "nsupported" in r.getMessage()]
-    assert fca.unsupported_ops() == {"aten::relu": 1}
+class Sorted(nn.Module):
+    def forward(self, x):
+        return torch.sort(x, dim=-1).values + 1  # sort has no cost handle
+
+
+@pytest.mark.parametrize("engine", ["fvcore", "meta"])
+def test_an_op_without_a_handle_is_named_not_dropped(engine):
+    rep = flop_report(Sorted(), (4, 5), engine=engine)
+    assert rep.total["uncounted_ops"] == {"aten::sort": 1}
+    assert any("aten::sort ×1" in n and "NOT in these totals" in n for n in rep.notes)
+    assert rep.total["other_flops"] == {"elementwise": 20}  # the + 1 on 1·4·5 elements
 
 
 def test_meta_engine_big_input_allocates_nothing():
@@ -172,7 +168,7 @@ def test_cli_flops_csv_expands_categories(runner):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["flops", "lenet5", "--engine", "thop"], "unknown engine"),
+    (["flops", "lenet5", "--engine", "thop"], "'thop' is not one of 'meta', 'fvcore'"),
     (["flops", "lenet5", "--unit", "gflops"], "unknown unit"),
     (["flops", "lenet5", "--dtype", "fp8"], "unknown dtype"),
     (["flops", "lenet5", "-i", "3x32x32"], "layer features.c1"),

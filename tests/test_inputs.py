@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archscope.errors import ArchscopeError, closest
-from archscope.inputs import parse_input_size, parse_kwargs
+from archscope.errors import ArchscopeError, closest, one_line
+from archscope.inputs import MAX_DIM, check_batch_size, parse_input_size, parse_kwargs
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,31 @@ def test_parse_kwargs():
 def test_closest_names():
     assert closest("resnt50", ["resnet50", "resnet18", "vgg16"])[0] == "resnet50"
     assert closest("zzz", ["resnet50"]) == []
+
+
+def test_a_duplicate_kwargs_key_is_refused():
+    with pytest.raises(ArchscopeError, match="'num_classes' is given twice in --kwargs; give each "
+                       "option once, e.g. --kwargs num_classes=20"):
+        parse_kwargs("num_classes=10,width=2, num_classes=20")
+
+
+def test_batch_size_is_capped_like_every_input_dimension():
+    assert check_batch_size(MAX_DIM) == MAX_DIM == 2**31 - 1
+    with pytest.raises(ArchscopeError, match="batch size 2,147,483,648 is too large; it must be "
+                       "at most 2,147,483,647"):
+        check_batch_size(MAX_DIM + 1)
+
+
+def test_closest_to_a_blank_name_is_nothing():
+    # "" is a prefix of every name: it used to suggest the first three
+    assert closest("", ["lenet5", "alexnet"]) == [] and closest("  ", ["lenet5"]) == []
+
+
+def test_one_line():
+    assert one_line("a\n  b\tc") == "a b c"
+    assert one_line(KeyError()) == "KeyError"  # no message: the type says what happened
+    assert one_line(ValueError("bad\nvalue")) == "bad value"
+    cut = one_line("x" * 50 + "y" * 50, 21)
+    # 20 characters kept around the ellipsis, two thirds of them from the start
+    assert cut == "x" * 13 + "…" + "y" * 7 and len(cut) == 21
+    assert one_line("z" * 21, 21) == "z" * 21

@@ -65,23 +65,34 @@ def test_lenet5_bars_are_the_hand_counts():
     assert D.summary_frame(models).at[0, "weight_layers"] == 5
 
 
-def test_lessons_are_counted_from_real_modules():
-    from archscope.report.lessons import lesson_frames
+def test_report_lessons_are_the_explain_registry_with_the_480_to_48_headline():
+    from archscope.analysis.explain import LESSONS
+    from archscope.report.sections import lesson_section
 
-    frames = {lesson.key: f.set_index("variant") for lesson, f in lesson_frames()}
-    b = frames["bottleneck"]
-    assert b.at["3×3 direct", "params"] == 3 * 3 * 192 * 128 == 221184  # seed 000
-    assert b.at["1×1 to 96, then 3×3", "params"] == 192 * 96 + 9 * 96 * 128 == 129024
-    # MACs on 28x28 outputs: per output pixel the weight count
-    assert b.at["3×3 direct", "macs"] == 28 * 28 * 221184
-    r = frames["receptive"]
-    assert r.at["one 5×5", "params"] == 25 * 256 * 256 == 1638400  # seed 001
-    assert r.at["two 3×3", "params"] == 2 * 9 * 256 * 256 == 1179648
-    i = frames["inception"]
-    # seed 002 counts weights only: 1,089,536 naive, 346,112 reduced; the zoo modules have
-    # biases on every conv: naive 128+192+96 = 416, reduced 128+64+192+64+96+64 = 608
-    assert i.at["naive (Fig. 2a)", "params"] == 1089536 + 416
-    assert i.at["1×1 reductions (Fig. 2b)", "params"] == 346112 + 608
+    section = lesson_section("meta")
+    charts = {c.figure.layout.title.text: c for c in section.items}
+    assert len(charts) == len(LESSONS)  # every lesson, once
+    by_title = {LESSONS[t].title: t for t in LESSONS}
+    assert set(by_title) == set(charts)
+    bars = {by_title[title]: (list(c.figure.data[0].y), list(c.figure.data[1].y), c.caption)
+            for title, c in charts.items()}
+    # the README's headline: 5×5 480→48 on 14×14 = (14·14·48)·(5·5·480) = 112,896,000 MACs;
+    # 1×1 480→16 (14·14·16·480 = 1,505,280) then 5×5 16→48 (14·14·48·25·16 = 3,763,200)
+    weights, macs, caption = bars["bottleneck"]
+    assert weights == [48 * 480 * 25, 16 * 480 + 48 * 16 * 25] == [576_000, 26_880]
+    assert macs == [112_896_000, 1_505_280 + 3_763_200]
+    assert "112.9M vs 5.3M" in caption and "14×14" in caption and "48 and 64 biases" in caption
+    # the 3×3 192→128 case is `explain 1x1` in the report too, on 28×28
+    weights, macs, caption = bars["1x1"]
+    assert weights == [192 * 128 * 9, 192 * 96 + 96 * 128 * 9] == [221_184, 129_024]
+    assert macs == [28 * 28 * 221_184, 28 * 28 * 129_024] and "28×28" in caption
+    # VGG on one map size everywhere: 56×56
+    weights, macs, caption = bars["vgg"]
+    assert weights == [25 * 256 * 256, 2 * 9 * 256 * 256] == [1_638_400, 1_179_648]
+    assert macs == [56 * 56 * 1_638_400, 56 * 56 * 1_179_648] and "56×56" in caption
+    # naive vs reduced Inception, weights only: 1,089,536 and 346,112
+    assert bars["inception"][0] == [1_089_536, 346_112]
+    assert all("seed" not in c.caption.lower() for c in section.items)
 
 
 def test_python_api_returns_the_path(tmp_path):

@@ -53,10 +53,39 @@ def test_summary_frame_counts_weight_layers_and_keeps_exact_totals():
 
 
 def test_stage_frame_sums_per_top_level_module_in_forward_order():
-    st = D.stage_frame(toy_model().table.rows)
+    st = D.stage_frame(toy_model().table.rows, depth=1)
     assert list(st["stage"]) == ["features", "head"]
     assert list(st["params"]) == [224, 5130]  # 224 + 0 ; 5,130
     assert list(st["macs"]) == [13824, 5120]
+    assert st.attrs["depth"] == 1
+
+
+def test_stages_go_down_until_no_module_holds_more_than_half_the_macs():
+    # toy: features holds 13,824 of 18,944 MACs (73 %) → depth 2, where the largest stage,
+    # features.0 (the same 73 %), is one layer and cannot be split further
+    st = D.stage_frame(toy_model().table.rows)
+    assert st.attrs["depth"] == 2
+    assert list(st["stage"]) == ["features.0", "features.1", "head.fc"]
+    assert list(st["macs"]) == [13824, 0, 5120]
+
+    def rows(layers: dict[str, int]) -> pd.DataFrame:
+        return pd.DataFrame({"layer": list(layers), "params": [1] * len(layers),
+                             "macs": list(layers.values())})
+
+    # ConvNeXt's shape: stages holds 30 + 20 + 25 + 5 = 80 of 100 → depth 2, where stages.0
+    # holds 50: not more than half
+    convnext = rows({"stem.0": 10, "stages.0.a": 30, "stages.0.b": 20, "stages.1.a": 25,
+                     "stages.1.b": 5, "head.fc": 10})
+    st = D.stage_frame(convnext)
+    assert st.attrs["depth"] == 2
+    assert list(st["stage"]) == ["stem.0", "stages.0", "stages.1", "head.fc"]
+    assert list(st["macs"]) == [10, 30 + 20, 25 + 5, 10] and list(st["params"]) == [1, 2, 2, 1]
+    # exactly half is not more than half: depth 1
+    assert D.stage_depth(rows({"a.x": 50, "b.y": 50})) == 1
+    # one layer deep down holds 90 %: the descent stops at that layer, depth 3
+    assert D.stage_depth(rows({"a.b.c": 90, "a.b.d": 0, "e": 10})) == 3
+    # no MACs at all: top-level modules
+    assert D.stage_depth(rows({"a.b": 0, "c.d": 0})) == 1
 
 
 def test_hierarchy_values_are_subtree_sums_and_root_is_the_total():
@@ -130,13 +159,16 @@ def test_quantity_and_kind_colours_are_never_model_colours():
 def test_stage_bars_use_the_model_colour_and_toggle_both_axes():
     m = toy_model()
     colour = F.model_colors(["x", "toy"])["toy"]
-    fig = F.stage_bars(D.stage_frame(m.table.rows), "toy", colour)
+    fig = F.stage_bars(D.stage_frame(m.table.rows, depth=1), "toy", colour)
     assert [t.marker.color for t in fig.data] == [colour, colour]
+    assert fig.layout.xaxis.title.text == "stage (top-level module)"
     assert list(fig.data[0].y) == [224, 5130] and list(fig.data[1].y) == [13824, 5120]
     log = fig.layout.updatemenus[0].buttons[1].args[0]
     # params axis: log10(224) − 1 … log10(5,130) + 0.3; MACs axis: log10(5,120) − 1 …
     assert log["yaxis.range"][0] == pytest.approx(1.35024, abs=1e-4)
     assert log["yaxis2.range"][0] == pytest.approx(2.70927, abs=1e-4)
+    deeper = F.stage_bars(D.stage_frame(m.table.rows), "toy", colour)
+    assert deeper.layout.xaxis.title.text == "stage (module at depth 2)"
 
 
 def test_buttons_sit_at_the_left_under_the_title_clear_of_the_modebar():
@@ -196,11 +228,16 @@ def test_kind_bars_are_100_percent_per_model_with_exact_counts():
     assert conv.marker.color not in F.PALETTE
 
 
-def test_lesson_bars_show_both_variants_exactly():
-    lesson = pd.DataFrame({"variant": ["3x3", "1x1+3x3"], "params": [221184, 129024],
-                           "macs": [1, 2]})
+def test_lesson_bars_show_weights_and_macs_exactly():
+    lesson = pd.DataFrame({"label": ["3x3", "1x1+3x3"], "weights": [221184, 129024],
+                           "biases": [128, 224], "macs": [1, 2]})
     fig = F.lesson_bars(lesson, "t")
     assert list(fig.data[0].y) == [221184, 129024] and list(fig.data[1].y) == [1, 2]
+    assert list(fig.data[0].x) == ["3x3", "1x1+3x3"]
+    # a label longer than 14 characters wraps at a space: "1×1 to 96, then" / "3×3"
+    long = F.lesson_bars(lesson.assign(label=["1×1 to 96, then 3×3", "x"]), "t")
+    assert list(long.data[0].x) == ["1×1 to 96,<br>then 3×3", "x"]
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Linear", "Log"]
 
 
 def test_short_names_for_file_specs():
@@ -211,3 +248,19 @@ def test_short_names_for_file_specs():
     # two files with the same name keep their full specs
     assert D.display_names(["/a/net.py:f", "/b/net.py:f", "vgg16"]) == \
         ["/a/net.py:f", "/b/net.py:f", "vgg16"]
+
+
+def test_long_titles_wrap_and_push_the_buttons_down():
+    name = "net.py:make_torchvision_mobilenet_v3_large_with_a_long_name"  # 59 characters
+    fig = F.stage_bars(D.stage_frame(toy_model().table.rows), name)
+    # "<name>: where parameters …" passes 76 characters at "parameters" (59 + 7 + 11 = 77)
+    assert fig.layout.title.text == f"{name}: where<br>parameters and MACs sit, by stage"
+    # one extra line of 22 px: on the height (470 + 22) and the top margin (100 + 22); the
+    # buttons 40 + 22 px below the top: y = 1 + (122 − 62) / (492 − 122 − 110)
+    assert fig.layout.height == 492 and fig.layout.margin.t == 122
+    assert fig.layout.updatemenus[0].y == pytest.approx(1 + 60 / 260)
+    # a run longer than the limit breaks after a separator
+    assert F.title_lines("a" * 10 + "/" + "b" * 10, 12) == ["a" * 10 + "/", "b" * 10]
+    # a short title stays one line, with the plain margins
+    short = F.stage_bars(D.stage_frame(toy_model().table.rows), "toy")
+    assert "<br>" not in short.layout.title.text and short.layout.height == 470

@@ -74,6 +74,8 @@ def test_summary_table_shows_exact_counts(plotly_js):
     page = evil_page(plotly_js)
     assert "<td class=\"num\">5,354</td>" in page  # params 224 + 5,130
     assert "<td class=\"num\">18,944</td>" in page  # MACs 13,824 + 5,120
+    # number columns' headers on two lines, so the numbers set the widths
+    assert "<th>parameter<br>memory</th>" in page and "<th>MACs</th>" in page
 
 
 def test_file_spec_is_named_short_with_the_full_spec_escaped_in_the_table(plotly_js):
@@ -81,8 +83,10 @@ def test_file_spec_is_named_short_with_the_full_spec_escaped_in_the_table(plotly
     model.spec = "/tmp/<img src=x onerror=alert(3)>/net.py:make"
     sections = S.model_sections([model], F.model_colors(["net.py:make"]))
     page = render_page("t", "s", sections, [], plotly_js)
-    assert '<td class="text">/tmp/&lt;img src=x onerror=alert(3)&gt;/net.py:make</td>' in page
-    assert '<td class="name">net.py:make</td>' in page
+    # escaped, with a line-break opportunity (<wbr>) after each / . : _ but none inside an entity
+    assert ('<td class="text">/<wbr>tmp/<wbr>&lt;img src=x onerror=alert(3)&gt;/<wbr>net.<wbr>'
+            'py:<wbr>make</td>') in page
+    assert '<td class="name">net.<wbr>py:<wbr>make</td>' in page
     totals = sections[1].items[0].figure.data[0]
     assert list(totals.x) == ["net.py:make"]  # the charts use the short name ...
     assert list(totals.hovertext) == ["/tmp/&lt;img src=x onerror=alert(3)&gt;/net.py:make"]

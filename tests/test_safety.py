@@ -94,3 +94,21 @@ def test_user_supplied_names_are_escaped_in_html(runner, tmp_path):
     page = out.read_text()
     assert "<img src=x onerror=alert(1)>" not in page
     assert "onerror=alert(1)" in page  # it is there, as text
+
+
+def test_quotes_in_chart_titles_are_shown_as_quotes():
+    # plotly decodes &lt; &gt; &amp; but prints &quot; as is: quotes stay, markup is escaped
+    import pandas as pd
+
+    from archscope.report.figures import hierarchy_treemap, stage_bars
+
+    name = 'net "v2" <b>'
+    stages = pd.DataFrame({"stage": ['block "a"'], "params": [10], "macs": [20]})
+    fig = stage_bars(stages, name)
+    assert fig.layout.title.text == 'net "v2" &lt;b&gt;: where parameters and MACs sit, by stage'
+    assert list(fig.data[0].x) == ['block "a"']
+    nodes = pd.DataFrame({"id": [name], "parent": [""], "label": [name], "params": [10],
+                          "macs": [20]})
+    fig = hierarchy_treemap(nodes, name)
+    assert fig.layout.title.text.startswith('net "v2" &lt;b&gt;: module hierarchy')
+    assert "&quot;" not in fig.to_json() and "&#x27;" not in fig.to_json()

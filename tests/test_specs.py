@@ -7,7 +7,9 @@ forced by ``sys.modules[name] = None`` so it does not depend on this machine.
 
 from __future__ import annotations
 
+import functools
 import json
+import subprocess
 import sys
 import textwrap
 import types
@@ -158,8 +160,16 @@ def _fake_torchvision(monkeypatch, calls):
         calls.append((name, kwargs))
         return get_model_builder(name)(**kwargs)
 
+    class Weights:  # torchvision's weights enum: metadata and transforms, nothing downloaded
+        def __init__(self, crop):
+            self.transforms = functools.partial(object, crop_size=crop)
+            self.meta = {"min_size": (crop, crop)}
+
+    def get_model_weights(name):
+        return types.SimpleNamespace(DEFAULT=Weights(299 if name == "inception_v3" else 224))
+
     models.list_models, models.get_model = list_models, get_model
-    models.get_model_builder = get_model_builder
+    models.get_model_builder, models.get_model_weights = get_model_builder, get_model_weights
     tv.models = models
     monkeypatch.setitem(sys.modules, "torchvision", tv)
     monkeypatch.setitem(sys.modules, "torchvision.models", models)
@@ -172,6 +182,7 @@ def test_torchvision_success_path_with_fake_package(runner, monkeypatch):
     assert calls == [("resnet50", {"width": 4, "weights": None})]  # never downloads weights
     assert obj["input_size"] == [1, 3, 224, 224]
     assert obj["total"]["params"] == 4 * 3 * 9 + 4  # conv 3→4 3x3 + bias
+    # the default input is the default weights' transforms' crop size
     assert load_target("torchvision:inception_v3").sample_shape == (3, 299, 299)
 
 
@@ -302,3 +313,80 @@ def test_spec_is_moved_to_a_real_accelerator(monkeypatch):
     target = load_target(f"{EXAMPLE}:build", device="cuda:0")
     assert moved == [torch.device("cuda:0")]
     assert target.sample_shape == (3, 64, 64)
+
+
+# --- hostile specs: downloads, bare BaseExceptions, archscope calling itself ---------------------
+
+
+@pytest.mark.parametrize("option", ["weights=DEFAULT", "weights=IMAGENET1K_V2",
+                                    "weights_backbone=DEFAULT", "pretrained=true"])
+def test_torchvision_download_options_are_refused(runner, monkeypatch, option):
+    calls = []
+    _fake_torchvision(monkeypatch, calls)
+    msg = one_line_error(runner, ["params", "torchvision:resnet50", "--kwargs", option])
+    key, _, value = option.partition("=")
+    assert f"--kwargs {key}={value} would download" in msg
+    assert f"drop {key}" in msg
+    assert calls == []  # refused before torchvision was asked for anything
+
+
+def test_torchvision_weights_none_is_allowed(runner, monkeypatch):
+    calls = []
+    _fake_torchvision(monkeypatch, calls)
+    params_json(runner, "torchvision:resnet50", "--kwargs", "weights=none")
+    assert calls == [("resnet50", {"weights": None})]
+
+
+def test_timm_pretrained_is_refused(runner, monkeypatch):
+    timm = types.ModuleType("timm")
+    timm.is_model = lambda name: True
+    timm.create_model = lambda *a, **k: pytest.fail("timm was asked to build")
+    monkeypatch.setitem(sys.modules, "timm", timm)
+    msg = one_line_error(runner, ["params", "timm:resnet50", "--kwargs", "pretrained=true"])
+    assert "--kwargs pretrained=true would download pretrained weights" in msg
+
+
+BARE = """\
+    class Stop(BaseException):
+        pass
+    {where}
+"""
+
+
+@pytest.mark.parametrize("where, needles", [
+    ("def build():\n        raise Stop('halt')", ["raised Stop", "halt", "line 4"]),
+    ("raise Stop('at import')\ndef build(): pass", ["loading", "failed", "Stop: at import"]),
+    ("import sys\ndef build():\n        sys.exit(3)", ["raised SystemExit", "3"]),
+], ids=["in the factory", "at import", "sys.exit"])
+def test_bare_base_exceptions_are_one_sentence(runner, tmp_path, where, needles):
+    path = write(tmp_path, "stop.py", BARE.format(where=textwrap.indent(where, "    ").lstrip()))
+    msg = one_line_error(runner, ["params", f"{path}:build"])
+    for needle in needles:
+        assert needle in msg, msg
+
+
+def test_a_spec_that_runs_archscope_on_itself_is_one_sentence():
+    # archscope.cli:main reads sys.argv: it would run `params archscope.cli:main` again, and again
+    proc = subprocess.run([sys.executable, "-m", "archscope", "params", "archscope.cli:main"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (
+        "error: model spec 'archscope.cli:main' runs archscope on itself again instead of "
+        "building a network; name a function that returns a torch.nn.Module\n")
+
+
+def test_a_factory_may_build_another_spec(tmp_path):
+    # nesting is fine as long as no spec builds itself
+    write(tmp_path, "inner.py", "import torch.nn as nn\ndef build():\n    return nn.Linear(2, 3)\n")
+    outer = write(tmp_path, "outer.py", f"""\
+        from archscope.specs import build_spec
+        def build():
+            return build_spec({str(tmp_path / 'inner.py') + ':build'!r}).model
+    """)
+    target = load_target(f"{outer}:build")
+    assert sum(p.numel() for p in target.model.parameters()) == 2 * 3 + 3
+
+
+def test_unreadable_model_path_is_one_sentence(runner, tmp_path):
+    msg = one_line_error(runner, ["params", f"{tmp_path / ('m' * 300)}.py:build"])
+    assert "cannot read model file" in msg and "File name too long" in msg

@@ -1,64 +1,92 @@
-"""The seeds' design lessons, computed live from real modules.
+"""The design lessons of the classic CNNs: one registry, read by ``archscope explain`` and the report.
 
-Each topic builds the competing designs as real ``nn.Module``s, counts them with the counting
-engine, and states the lesson with the figures it just computed — nothing here is a typed-in
-result.
+Each lesson builds its competing designs as real ``nn.Module``s (on the meta device, so no
+weights are allocated), counts them with :func:`~archscope.analysis.flops.flop_report`, the same
+engine as every other figure, and states the lesson with the figures it just computed; nothing
+here is a typed-in result. Every lesson runs on one feature-map size, which its text states
+(``map_size``, height × width). Biases are counted apart: ``weights`` and ``macs`` exclude them
+(a batch-norm β is a bias, its γ a weight, as everywhere in archscope), ``biases`` lists them and
+``params`` = weights + biases; each lesson's notes say how many biases its designs hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
-import pandas as pd
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import ArchscopeError, closest
+from .engines import DEFAULT_ENGINE
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from torch import nn
+
+COLUMNS = ["design", "input", "output", "weights", "biases", "params", "macs"]
+BIASES_NOTE = "weights and MACs exclude biases; params = weights + biases"
+
+
+@dataclass(frozen=True)
+class Design:
+    """One way to do a lesson's job, or one part of a way (``compared=False``: not charted)."""
+
+    name: str  # the row of `archscope explain`
+    label: str  # the report's bar (short)
+    build: Callable[[], nn.Module]
+    input_size: tuple[int, int, int]  # one sample, C×H×W
+    compared: bool = True
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A registry entry: the designs to count and the paragraph that reads their figures."""
+
+    topic: str
+    title: str
+    summary: str  # the line in `archscope explain` without a topic
+    map_size: tuple[int, int]  # H×W of the compared designs' input
+    designs: Callable[[], list[Design]]
+    story: Callable[[pd.DataFrame], str]
 
 
 @dataclass
 class Explanation:
-    """One lesson: a small table of designs and a paragraph that reads its figures."""
+    """One lesson, counted: every design's row, the compared ones, and the text that reads them.
+
+    ``rows`` has :data:`COLUMNS` plus any the lesson adds; ``compared`` is the subset of rows the
+    lesson compares (the report's bars), with the chart ``label`` in front; ``notes`` state the
+    map size and the bias convention.
+    """
 
     topic: str
     title: str
     rows: pd.DataFrame
+    compared: pd.DataFrame
     text: str
+    notes: list[str]
+    map_size: tuple[int, int]
 
 
-@dataclass
-class Design:
-    name: str
-    module: nn.Module
-    input_size: tuple[int, ...]  # one sample, C×H×W
+def _count(d: Design, engine: str) -> dict:
+    import torch
 
-
-def _count(d: Design) -> dict:
     from .flops import flop_report
 
-    rep = flop_report(d.module, d.input_size, engine="fvcore")
-    t = rep.total
+    with torch.device("meta"):
+        module = d.build()
+    t = flop_report(module, d.input_size, engine=engine).total
     return {
         "design": d.name,
         "input": "x".join(map(str, d.input_size)),
         "output": t["output_shape"].partition("x")[2],  # one sample: drop the batch of 1
-        "weights": t["weights"],
-        "biases": t["biases"],
-        "params": t["params"],
-        "macs": t["macs"],
+        "weights": int(t["weights"]),
+        "biases": int(t["biases"]),
+        "params": int(t["params"]),
+        "macs": int(t["macs"]),
     }
 
 
-def _table(designs: list[Design]) -> pd.DataFrame:
-    return pd.DataFrame([_count(d) for d in designs])
-
-
-def _seq(*layers: nn.Module) -> nn.Sequential:
-    return nn.Sequential(*layers)
-
-
 def _pct(a: int, b: int) -> str:
+    """How much smaller ``a`` is than ``b``, as ``95.3%``."""
     return f"{100 * (1 - a / b):.1f}%"
 
 
@@ -67,150 +95,286 @@ def _receptive_field(kernels: list[int]) -> int:
     return 1 + sum(k - 1 for k in kernels)
 
 
-def bottleneck() -> Explanation:
-    direct = Design("5×5 conv 480→48", nn.Conv2d(480, 48, 5, padding=2), (480, 14, 14))
-    reduce = Design("1×1 conv 480→16", nn.Conv2d(480, 16, 1), (480, 14, 14))
-    after = Design("then 5×5 conv 16→48", nn.Conv2d(16, 48, 5, padding=2), (16, 14, 14))
-    both = Design("1×1 480→16 + 5×5 16→48", _seq(nn.Conv2d(480, 16, 1), nn.ReLU(),
-                  nn.Conv2d(16, 48, 5, padding=2)), (480, 14, 14))
-    df = _table([direct, reduce, after, both])
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The designs. Convolutions carry a bias where the paper's network has one (GoogLeNet, VGG);
+# ResNet's have none, its batch norms carry γ and β.
+
+
+def _conv(c_in: int, c_out: int, k: int, bias: bool = True) -> Callable[[], nn.Module]:
+    def make():
+        from torch import nn
+
+        return nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=bias)
+
+    return make
+
+
+def _stack(*parts: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
+    """The parts in sequence with a ReLU between each two."""
+
+    def make():
+        from torch import nn
+
+        layers: list = []
+        for part in parts:
+            layers += [nn.ReLU()] if layers else []
+            layers.append(part())
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _zoo(name: str, **kwargs) -> Callable[[], nn.Module]:
+    def make():
+        from ..zoo import build
+
+        return build(name, **kwargs)
+
+    return make
+
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601: gray = 0.299 R + 0.587 G + 0.114 B
+
+
+def _gray():
+    import torch
+    from torch import nn
+
+    gray = nn.Conv2d(3, 1, 1, bias=False)
+    with torch.no_grad():  # a 1×1 convolution is a per-pixel channel mix
+        gray.weight.copy_(torch.tensor(LUMA).view(1, 3, 1, 1))
+    return gray
+
+
+def _head(*widths: int) -> Callable[[], nn.Module]:
+    """Flatten, then linear layers through ``widths`` (ReLU and dropout between them)."""
+
+    def make():
+        from torch import nn
+
+        layers: list = [nn.Flatten()]
+        for i, (a, b) in enumerate(zip(widths, widths[1:])):
+            layers += [nn.ReLU(), nn.Dropout(0.5)] if i else []
+            layers.append(nn.Linear(a, b))
+        return nn.Sequential(*layers)
+
+    return make
+
+
+def _gap_head():
+    from torch import nn
+
+    return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000))
+
+
+# ---------------------------------------------------------------------------------------------
+# The stories: each reads the counted rows, in the order the designs were given.
+
+
+def _bottleneck_designs() -> list[Design]:
+    return [
+        Design("5×5 conv 480→48", "5×5 direct", _conv(480, 48, 5), (480, 14, 14)),
+        Design("1×1 conv 480→16", "1×1", _conv(480, 16, 1), (480, 14, 14), compared=False),
+        Design("then 5×5 conv 16→48", "5×5", _conv(16, 48, 5), (16, 14, 14), compared=False),
+        Design("1×1 480→16 + 5×5 16→48", "1×1 to 16, then 5×5",
+               _stack(_conv(480, 16, 1), _conv(16, 48, 5)), (480, 14, 14)),
+    ]
+
+
+def _bottleneck_story(df: pd.DataFrame) -> str:
     a, b = int(df.macs[0]), int(df.macs[3])
-    text = (
-        f"A 5×5 convolution from 480 to 48 channels on a 14×14 map costs (14·14·48)·(5·5·480) = "
-        f"{a:,} MACs. Reducing the depth to 16 with a 1×1 convolution first costs {int(df.macs[1]):,}"
-        f" + {int(df.macs[2]):,} = {b:,} MACs ({a / 1e6:.1f}M vs {b / 1e6:.1f}M, {_pct(b, a)} "
-        f"fewer) and {_pct(int(df.params[3]), int(df.params[0]))} fewer parameters, for the same "
-        "output shape: this 1×1 'bottleneck' is what lets GoogLeNet afford its 5×5 branches."
+    return (
+        f"A 5×5 convolution from 480 to 48 channels on a 14×14 map (GoogLeNet's Inception 4a, "
+        f"5×5 branch) costs (14·14·48)·(5·5·480) = {a:,} MACs. Reducing the depth to 16 with a "
+        f"1×1 convolution first costs {int(df.macs[1]):,} + {int(df.macs[2]):,} = {b:,} MACs "
+        f"({a / 1e6:.1f}M vs {b / 1e6:.1f}M, {_pct(b, a)} fewer) and "
+        f"{_pct(int(df.weights[3]), int(df.weights[0]))} fewer weights, for the same output "
+        "shape: this 1×1 'bottleneck' is what lets GoogLeNet afford its 5×5 branches."
     )
-    return Explanation("bottleneck", "1×1 bottleneck before a 5×5 convolution", df, text)
 
 
-def inception() -> Explanation:
-    from ..zoo import build
+def _inception_designs() -> list[Design]:
+    return [
+        Design("naive Inception (1×1 128 | 3×3 192 | 5×5 96 | pool)", "naive (Fig. 2a)",
+               _zoo("inception_naive"), (256, 32, 32)),
+        Design("with 1×1 reductions (128 | 64→192 | 64→96 | pool→64)",
+               "1×1 reductions (Fig. 2b)", _zoo("inception_v1_block"), (256, 32, 32)),
+    ]
 
-    naive = Design("naive Inception (1×1 128 | 3×3 192 | 5×5 96 | pool)",
-                   build("inception_naive"), (256, 32, 32))
-    reduced = Design("with 1×1 reductions (128 | 64→192 | 64→96 | pool→64)",
-                     build("inception_v1_block"), (256, 32, 32))
-    df = _table([naive, reduced])
+
+def _inception_story(df: pd.DataFrame) -> str:
     df.insert(3, "out_channels", [int(s.split("x")[0]) for s in df.output])
-    text = (
-        f"On a 32×32×256 input the naive module needs {int(df.weights[0]):,} weights and its "
-        f"output grows to {int(df.out_channels[0])} channels, because the pooling branch passes "
-        f"all 256 input channels through. With 1×1 reductions before the 3×3 and 5×5 branches "
-        f"and after the pool it needs {int(df.weights[1]):,} weights "
-        f"({_pct(int(df.weights[1]), int(df.weights[0]))} fewer), {_pct(int(df.macs[1]), int(df.macs[0]))}"
-        f" fewer MACs, and its output is {int(df.out_channels[1])} channels deep — so depth no longer "
+    w, m = [int(v) for v in df.weights], [int(v) for v in df.macs]
+    return (
+        f"On a 32×32 map with 256 channels (Szegedy et al. 2015, Fig. 2) the naive module needs "
+        f"{w[0]:,} weights and its output grows to {int(df.out_channels[0])} channels, because "
+        f"the pooling branch passes all 256 input channels through. With 1×1 reductions before "
+        f"the 3×3 and 5×5 branches and after the pool it needs {w[1]:,} weights "
+        f"({_pct(w[1], w[0])} fewer) and {_pct(m[1], m[0])} fewer MACs ({m[0]:,} vs {m[1]:,}), "
+        f"and its output is {int(df.out_channels[1])} channels deep, so depth no longer "
         "explodes from one module to the next."
     )
-    return Explanation("inception", "Naive vs 1×1-reduced Inception module", df, text)
 
 
-def vgg() -> Explanation:
-    one = Design("one 5×5 conv 256→256", nn.Conv2d(256, 256, 5, padding=2), (256, 56, 56))
-    two = Design("two 3×3 convs 256→256", _seq(nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(),
-                 nn.Conv2d(256, 256, 3, padding=1)), (256, 56, 56))
-    df = _table([one, two])
+def _vgg_designs() -> list[Design]:
+    return [
+        Design("one 5×5 conv 256→256", "one 5×5", _conv(256, 256, 5), (256, 56, 56)),
+        Design("two 3×3 convs 256→256", "two 3×3",
+               _stack(_conv(256, 256, 3), _conv(256, 256, 3)), (256, 56, 56)),
+    ]
+
+
+def _vgg_story(df: pd.DataFrame) -> str:
     df["receptive_field"] = [_receptive_field([5]), _receptive_field([3, 3])]
-    text = (
-        f"Two stacked 3×3 convolutions see a {df.receptive_field[1]}×{df.receptive_field[1]} "
-        f"window, the same as one 5×5, with {int(df.weights[1]):,} instead of "
-        f"{int(df.weights[0]):,} weights ({_pct(int(df.weights[1]), int(df.weights[0]))} fewer) "
-        f"and {_pct(int(df.macs[1]), int(df.macs[0]))} fewer MACs on a 56×56 map, plus an extra "
-        "non-linearity between them: VGG's reason for building only from 3×3 convolutions."
+    w, m = [int(v) for v in df.weights], [int(v) for v in df.macs]
+    side = int(df.receptive_field[1])
+    return (
+        f"Two stacked 3×3 convolutions see a {side}×{side} window, the same as one 5×5, with "
+        f"{w[1]:,} instead of {w[0]:,} weights ({_pct(w[1], w[0])} fewer) and, on a 56×56 map "
+        f"with 256 channels (VGG-16's third stage), {m[1]:,} instead of {m[0]:,} MACs "
+        f"({_pct(m[1], m[0])} fewer), plus an extra non-linearity between them: VGG's reason "
+        "for building only from 3×3 convolutions (Simonyan and Zisserman 2015, Sec. 2.3)."
     )
-    return Explanation("vgg", "One 5×5 vs two stacked 3×3 convolutions", df, text)
 
 
-def one_by_one() -> Explanation:
-    direct = Design("3×3 conv 192→128", nn.Conv2d(192, 128, 3, padding=1), (192, 28, 28))
-    reduced = Design("1×1 192→96, then 3×3 96→128", _seq(nn.Conv2d(192, 96, 1), nn.ReLU(),
-                     nn.Conv2d(96, 128, 3, padding=1)), (192, 28, 28))
-    gray = nn.Conv2d(3, 1, 1, bias=False)
-    with torch.no_grad():  # ITU-R BT.601 luma: a 1×1 conv is a per-pixel channel mix
-        gray.weight.copy_(torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1))
-    rgb = Design("1×1 conv RGB→gray (0.299, 0.587, 0.114)", gray, (3, 224, 224))
-    df = _table([direct, reduced, rgb])
-    pixel = torch.tensor([200.0, 100.0, 50.0]).view(1, 3, 1, 1)
-    luma = float(gray(pixel).item())
-    text = (
-        f"A 1×1 convolution mixes channels at each pixel without looking at its neighbours. "
-        f"Placed before a 3×3 convolution from 192 to 128 channels, a 1×1 reduction to 96 cuts "
-        f"the weights from {int(df.weights[0]):,} to {int(df.weights[1]):,} and the MACs by "
-        f"{_pct(int(df.macs[1]), int(df.macs[0]))}. With three weights it turns RGB into gray: "
-        f"the pixel (200, 100, 50) becomes 0.299·200 + 0.587·100 + 0.114·50 = {luma:.1f}."
+def _one_by_one_designs() -> list[Design]:
+    return [
+        Design("3×3 conv 192→128", "3×3 direct", _conv(192, 128, 3), (192, 28, 28)),
+        Design("1×1 192→96, then 3×3 96→128", "1×1 to 96, then 3×3",
+               _stack(_conv(192, 96, 1), _conv(96, 128, 3)), (192, 28, 28)),
+        Design("1×1 conv RGB→gray (0.299, 0.587, 0.114)", "RGB→gray", _gray, (3, 224, 224),
+               compared=False),
+    ]
+
+
+def _one_by_one_story(df: pd.DataFrame) -> str:
+    import torch
+
+    w, m = [int(v) for v in df.weights], [int(v) for v in df.macs]
+    with torch.no_grad():
+        luma = float(_gray()(torch.tensor([200.0, 100.0, 50.0]).view(1, 3, 1, 1)).item())
+    return (
+        f"A 1×1 convolution mixes channels at each pixel without looking at its neighbours. On "
+        f"a 28×28 map (GoogLeNet's Inception 3a, 3×3 branch), a 1×1 reduction from 192 to 96 "
+        f"channels before a 3×3 convolution to 128 cuts the weights from {w[0]:,} to {w[1]:,} "
+        f"and the MACs from {m[0]:,} to {m[1]:,} ({_pct(m[1], m[0])} fewer). With three "
+        f"weights it turns RGB into gray: the pixel (200, 100, 50) becomes 0.299·200 + "
+        f"0.587·100 + 0.114·50 = {luma:.1f}, at 3 MACs a pixel ({m[2]:,} on a 224×224 image)."
     )
-    return Explanation("1x1", "1×1 convolutions: channel mixing and bottlenecks", df, text)
 
 
-def gap() -> Explanation:
-    head = Design("GoogLeNet: global avg pool + FC 1024→1000",
-                  _seq(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000)), (1024, 7, 7))
-    flat = Design("flatten + FC 50,176→1000", _seq(nn.Flatten(), nn.Linear(1024 * 49, 1000)),
-                  (1024, 7, 7))
-    alex = Design("AlexNet-style: flatten + FC 4096, 4096, 1000",
-                  _seq(nn.Flatten(), nn.Linear(1024 * 49, 4096), nn.ReLU(), nn.Dropout(0.5),
-                       nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4096, 1000)),
-                  (1024, 7, 7))
-    df = _table([head, flat, alex])
-    text = (
-        f"On GoogLeNet's final 1024×7×7 map, averaging each channel to one number before the "
-        f"classifier leaves {int(df.params[0]):,} parameters in the head; flattening into one FC "
-        f"layer would need {int(df.params[1]):,}, and an AlexNet-style three-layer head "
-        f"{int(df.params[2]):,} ({int(df.params[2]) / int(df.params[0]):.0f}× as many). Global "
-        "average pooling removes most of a classic CNN's parameters and works at any input size."
+def _gap_designs() -> list[Design]:
+    return [
+        Design("GoogLeNet: global avg pool + FC 1024→1000", "avg pool + FC", _gap_head,
+               (1024, 7, 7)),
+        Design("flatten + FC 50,176→1000", "flatten + FC", _head(1024 * 49, 1000),
+               (1024, 7, 7)),
+        Design("AlexNet-style: flatten + FC 4096, 4096, 1000", "flatten + 3 FC (AlexNet)",
+               _head(1024 * 49, 4096, 4096, 1000), (1024, 7, 7)),
+    ]
+
+
+def _gap_story(df: pd.DataFrame) -> str:
+    w = [int(v) for v in df.weights]
+    return (
+        f"On GoogLeNet's final 7×7 map with 1024 channels, averaging each channel to one number "
+        f"before the classifier leaves {w[0]:,} weights in the head; flattening into one FC layer "
+        f"would need {w[1]:,}, and an AlexNet-style three-layer head {w[2]:,} ({w[2] / w[0]:.0f}× "
+        "as many). Global average pooling removes most of a classic CNN's parameters and works "
+        "at any input size."
     )
-    return Explanation("gap", "Global average pooling vs an FC head", df, text)
 
 
-def residual() -> Explanation:
-    from ..zoo import build
+def _residual_designs() -> list[Design]:
+    return [
+        Design("basic block, ResNet-34 (3×3 64, 3×3 64)", "basic, 64",
+               _zoo("basic_block", in_channels=64, planes=64), (64, 56, 56)),
+        Design("bottleneck block, ResNet-50 (1×1 64, 3×3 64, 1×1 256)", "bottleneck, 256",
+               _zoo("bottleneck_block"), (256, 56, 56)),
+        Design("basic block at 256 (3×3 256, 3×3 256)", "basic, 256", _zoo("basic_block"),
+               (256, 56, 56)),
+    ]
 
-    basic64 = Design("basic block, ResNet-34 (3×3 64, 3×3 64)",
-                     build("basic_block", in_channels=64, planes=64), (64, 56, 56))
-    neck = Design("bottleneck block, ResNet-50 (1×1 64, 3×3 64, 1×1 256)",
-                  build("bottleneck_block"), (256, 56, 56))
-    basic256 = Design("basic block at 256 (3×3 256, 3×3 256)", build("basic_block"),
-                      (256, 56, 56))
-    df = _table([basic64, neck, basic256])
-    p, m = [int(v) for v in df.params], [int(v) for v in df.macs]
-    text = (
+
+def _residual_story(df: pd.DataFrame) -> str:
+    w, m = [int(v) for v in df.weights], [int(v) for v in df.macs]
+    return (
         f"He et al.'s Fig. 5, on a 56×56 map: a ResNet-34 basic block (two 3×3 convolutions at "
-        f"64 channels) holds {p[0]:,} parameters and costs {m[0]:,} MACs; a ResNet-50 bottleneck "
-        f"(1×1 down to 64, 3×3, 1×1 back up to 256) holds {p[1]:,} and costs {m[1]:,} — about "
-        f"the same — while carrying a 256-channel signal, four times wider. A basic block at "
+        f"64 channels) holds {w[0]:,} weights and costs {m[0]:,} MACs; a ResNet-50 bottleneck "
+        f"(1×1 down to 64, 3×3, 1×1 back up to 256) holds {w[1]:,} and costs {m[1]:,}, about "
+        f"the same, while carrying a 256-channel signal, four times wider. A basic block at "
         f"256 channels would cost {m[2]:,} MACs, {m[2] / m[1]:.0f}× the bottleneck: the 1×1 "
         "convolutions are what let ResNet-50/101/152 go deeper and wider than ResNet-34 for a "
-        "similar cost per block. Batch-norm γ and β are in the parameters; MACs count the "
+        "similar cost per block. The weights include batch norm's γ; MACs count the "
         "convolutions."
     )
-    return Explanation("residual", "Basic vs bottleneck residual block (He et al. 2016, Fig. 5)",
-                       df, text)
 
 
-TOPICS: dict[str, tuple[str, Callable[[], Explanation]]] = {
-    "bottleneck": ("5×5 conv 480→48 vs a 1×1 reduction to 16 first (GoogLeNet 4a)", bottleneck),
-    "inception": ("naive vs 1×1-reduced Inception module on 256×32×32", inception),
-    "vgg": ("one 5×5 vs two stacked 3×3 convolutions at 256 channels", vgg),
-    "1x1": ("1×1 convolutions: a bottleneck before 3×3, and RGB→gray mixing", one_by_one),
-    "gap": ("global average pooling head vs an FC head on 1024×7×7", gap),
-    "residual": ("basic (64) vs bottleneck (256) residual block, as in the paper's Fig. 5",
-                 residual),
+LESSONS: dict[str, Lesson] = {
+    lesson.topic: lesson
+    for lesson in [
+        Lesson("bottleneck", "1×1 bottleneck before a 5×5 convolution: 480→48 channels on 14×14",
+               "5×5 conv 480→48 vs a 1×1 reduction to 16 first, on 14×14 (GoogLeNet 4a)",
+               (14, 14), _bottleneck_designs, _bottleneck_story),
+        Lesson("inception", "Naive vs 1×1-reduced Inception module: 256 channels on 32×32",
+               "naive vs 1×1-reduced Inception module, 256 channels on 32×32",
+               (32, 32), _inception_designs, _inception_story),
+        Lesson("vgg", "One 5×5 vs two stacked 3×3 convolutions: 256 channels on 56×56",
+               "one 5×5 vs two stacked 3×3 convolutions, 256 channels on 56×56",
+               (56, 56), _vgg_designs, _vgg_story),
+        Lesson("1x1", "1×1 reduction before a 3×3 convolution: 192→128 channels on 28×28",
+               "a 1×1 reduction before 3×3 192→128 on 28×28 (GoogLeNet 3a), and RGB→gray",
+               (28, 28), _one_by_one_designs, _one_by_one_story),
+        Lesson("gap", "Global average pooling vs FC heads: 1024 channels on 7×7",
+               "global average pooling head vs FC heads on GoogLeNet's 1024×7×7 map",
+               (7, 7), _gap_designs, _gap_story),
+        Lesson("residual", "Basic vs bottleneck residual block (He et al. 2016, Fig. 5) on 56×56",
+               "basic (64) vs bottleneck (256) residual block on 56×56, the paper's Fig. 5",
+               (56, 56), _residual_designs, _residual_story),
+    ]
 }
 
 
-def explain(topic: str) -> Explanation:
-    """Compute one lesson; an unknown topic raises with the closest names."""
+def _bias_note(compared: pd.DataFrame) -> str:
+    counts = _and([f"{int(b):,}" for b in compared["biases"]])
+    if len(compared) == 1:
+        return f"{BIASES_NOTE} (the design holds {counts} biases)"
+    return f"{BIASES_NOTE} (the designs compared hold {counts} biases)"
+
+
+def lesson(topic: str) -> Lesson:
+    """The registry entry for ``topic``; an unknown topic raises with the closest names."""
     try:
-        _, fn = TOPICS[topic.lower()]
+        return LESSONS[topic.lower()]
     except KeyError:
-        hint = closest(topic, TOPICS)
-        more = f"did you mean {', '.join(hint)}?" if hint else f"topics: {', '.join(TOPICS)}"
+        hint = closest(topic, LESSONS)
+        more = f"did you mean {', '.join(hint)}?" if hint else f"topics: {', '.join(LESSONS)}"
         raise ArchscopeError(f"unknown topic {topic!r}; {more}") from None
-    return fn()
+
+
+def explain(topic: str, engine: str = DEFAULT_ENGINE) -> Explanation:
+    """Count one lesson's designs with ``engine`` and read the figures (see module docstring)."""
+    import pandas as pd
+
+    entry = lesson(topic)
+    designs = entry.designs()
+    rows = pd.DataFrame([_count(d, engine) for d in designs], columns=COLUMNS)
+    text = entry.story(rows)  # may add columns (out_channels, receptive_field)
+    keep = [d.compared for d in designs]
+    compared = rows.loc[keep, ["input", "weights", "biases", "params", "macs"]]
+    compared = compared.reset_index(drop=True)
+    compared.insert(0, "label", [d.label for d in designs if d.compared])
+    h, w = entry.map_size
+    notes = [f"feature map {h}×{w} (height × width of the compared designs' input)",
+             _bias_note(compared)]
+    return Explanation(entry.topic, entry.title, rows, compared, text, notes, entry.map_size)
 
 
 def topics_table() -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"topic": name, "lesson": title} for name, (title, _) in TOPICS.items()]
-    )
+    import pandas as pd
+
+    return pd.DataFrame([{"topic": t, "lesson": entry.summary} for t, entry in LESSONS.items()])

@@ -48,22 +48,36 @@ def model_counts(model_or_name: Any, input_shape: tuple[int, ...], kwargs: dict 
                  dtype: str = "fp32") -> Counts:
     """Count one inference forward of ``model_or_name`` on an input of ``input_shape`` (N, C, H, W).
 
-    ``per_layer_macs`` maps each leaf layer path to its MACs (every leaf layer: depth=None).
+    Per-layer figures are keyed by the rows of ``archscope flops`` at full depth (every leaf
+    layer, and every block that does work of its own), each summed over the module's calls;
+    bytes at ``dtype`` for floating tensors.
     """
-    from ..analysis.flops import flop_report
+    from ..analysis.flops import float_bytes
+    from ..analysis.record import record_model
+    from ..analysis.records import layer_name
+    from ..analysis.rows import owning_row, select_rows, traffic
 
     # The meta engine: no compute and no memory, whatever the batch size being timed.
-    report = flop_report(
-        model_or_name, tuple(input_shape[1:]), batch_size=int(input_shape[0]), depth=None,
-        engine="meta", kwargs=kwargs or None, dtype=dtype,
-    )
-    cols = report.columns
-    per_layer_macs, per_layer = {}, {}
-    for layer, macs, flops, intensity in zip(cols["layer"], cols["macs"], cols["flops"],
-                                             cols["intensity"]):
-        per_layer_macs[str(layer)] = int(macs)
-        moved = round(flops / intensity) if intensity else 0
-        per_layer[str(layer)] = LayerCounts(int(macs), int(flops), moved, 0, 1)
-    total = report.total
-    moved = round(total["flops"] / total["intensity"]) if total.get("intensity") else None
-    return Counts(int(total["macs"]), int(total["flops"]), per_layer_macs, None, per_layer, moved)
+    record = record_model(model_or_name, tuple(input_shape[1:]), batch_size=int(input_shape[0]),
+                          engine="meta", kwargs=kwargs or None)
+    elem, _ = float_bytes(dtype)
+    rows = select_rows(record, None)
+    row_set = set(rows)
+    acc = {r: [0, 0, 0, 0, 0] for r in rows}  # macs, flops, read, written, calls
+    for call in record.calls:
+        row = owning_row(call.path, row_set)
+        if row is None:
+            continue
+        a = acc[row]
+        a[0] += call.cost.macs
+        a[1] += call.cost.flops
+        if traffic(call, elem):
+            a[2] += call.bytes_read(elem)
+            a[3] += call.bytes_written(elem)
+        if call.path == row:
+            a[4] += 1
+    per_layer = {layer_name(r): LayerCounts(*acc[r]) for r in rows}
+    cost = record.cost
+    moved = sum(c.bytes_moved for c in per_layer.values())
+    return Counts(cost.macs, cost.flops, {k: v.macs for k, v in per_layer.items()}, None,
+                  per_layer, moved)

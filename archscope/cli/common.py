@@ -9,9 +9,21 @@ import typer
 
 from ..render import Format
 
+
+def _model_name(value: str) -> str:
+    """Refuse a blank model name here: every name would be a close match to suggest."""
+    if not value.strip():
+        raise typer.BadParameter(
+            "the model name is empty; give a zoo name such as lenet5 (see `archscope list`) or "
+            "a spec such as path/to/file.py:build"
+        )
+    return value
+
+
 ModelArg = Annotated[str, typer.Argument(
     help="A zoo name (see `archscope list`), or torchvision:NAME, timm:NAME, "
-    "package.module:factory, path/to/file.py:factory.", show_default=False)]
+    "package.module:factory, path/to/file.py:factory.", show_default=False,
+    callback=_model_name)]
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
@@ -41,8 +53,9 @@ InputSizeOpt = Annotated[
     typer.Option(
         "--input-size",
         "-i",
-        help="One sample C×H×W such as 3x224x224, or N,C,H,W such as 1,3,224,224. "
-        "Default: the model's own.",
+        help="One sample C×H×W such as 3x224x224, or N,C,H,W such as 1,3,224,224; for "
+        "several inputs or non-float ones, each full shape with its dtype: "
+        "1x128:int64,1x128:int64 (name=1x128:bool for a keyword input). Default: the model's own.",
         show_default=False,
     ),
 ]
@@ -63,9 +76,14 @@ DepthOpt = Annotated[
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Print ``text``, or write it atomically to ``output`` and say where it went."""
+    """Print ``text``, or write it atomically to ``output`` and say where it went.
+
+    A closed or failing stdout is an error (:func:`~archscope.streams.write_stdout`), never a
+    silent exit 0 with the result lost."""
     if output is None:
-        typer.echo(text, nl=False)
+        from ..streams import write_stdout
+
+        write_stdout(text)
         return
     from ..io import write_atomic
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from enum import Enum
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -11,15 +12,18 @@ from .common import (
     BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
     parse_kwargs, pick_format,
 )
+from ..analysis.engines.base import DEFAULT_ENGINE, engine_help, engine_names
 from ..render import Format
 
+# The choices come from the engine registry: a new engine appears here without a CLI change.
+Engine = Enum("Engine", {name: name for name in engine_names()}, type=str)
 EngineOpt = Annotated[
-    str,
-    typer.Option("--engine", "-e", help="meta (torch's dispatcher on the meta device: no compute, "
-                 "no activation memory, any input size; the default, as it is the fast one) or "
-                 "fvcore (fvcore's TorchScript trace of a real CPU forward). Both give identical "
-                 "counts on every zoo model."),
+    Engine,
+    typer.Option("--engine", "-e", case_sensitive=False,
+                 help="Counting engine. " + engine_help() + ". Both engines give identical "
+                 "counts, call by call."),
 ]
+DEFAULT = Engine(DEFAULT_ENGINE)
 DtypeOpt = Annotated[
     str, typer.Option("--dtype", help="Element type for bytes (intensity, memory): fp32, fp16, "
                       "bf16 or fp64.")
@@ -28,35 +32,70 @@ UnitOpt = Annotated[
     str, typer.Option("--unit", "-u", help="macs (each layer's mac_share) or flops (flop_share beside it).")
 ]
 
+# The lesson registry's topics, written out so that `archscope --help` needs no torch; a test
+# checks this line against the registry.
+TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap or residual."
+
 CONVENTIONS = (
-    "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. Other FLOPs "
-    "(bias, norm, pool, activation, elementwise, softmax) are counted by category. "
-    "FLOPs = 2 × MACs + other FLOPs. Per-category cost: bias 1 per output element; batch norm "
-    "(eval) 2 per element; layer and group norm 4 per element, 6 with γ, β; LRN size+5 per "
-    "element; max pool k·k−1 and average pool k·k per output element, adaptive pools by "
-    "their exact windows; activation and elementwise 1 per element; softmax 3 per element."
+    "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), biases "
+    "excluded. Other FLOPs (bias, norm, pool, activation, elementwise, reduction, softmax, "
+    "attention, resample) are counted by category. FLOPs = 2 × MACs + other FLOPs."
 )
 
 
-@command("flops", help="Per-layer MACs and FLOPs, with parameters and arithmetic intensity. "
-         + CONVENTIONS)
+ModelsArg = Annotated[List[str], typer.Argument(
+    help="One model for its per-layer table, or several (and patterns such as 'resnet*', "
+    "'torchvision:resnet*', 'timm:convnext_*') for one summary row per model. Each is a zoo "
+    "name, torchvision:NAME, timm:NAME, package.module:factory or path/to/file.py:factory.",
+    show_default=False)]
+
+
+def _progress():
+    """A progress bar on stderr over the models (drawn only on a terminal), and its callback."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    state: dict = {}
+
+    def update(done: int, total: int, label: str) -> None:
+        if "task" not in state:
+            state["task"] = bar.add_task("counting", total=total)
+        bar.update(state["task"], completed=done, description=label or "done")
+
+    return bar, update
+
+
+@command("flops", help="Per-layer MACs and FLOPs, with parameters and arithmetic intensity; "
+         "with several models or a pattern, one summary row per model. " + CONVENTIONS)
 def flops_cmd(
-    model: ModelArg,
+    models: ModelsArg,
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
     depth: DepthOpt = None,
     unit: UnitOpt = "macs",
-    engine: EngineOpt = "meta",
+    engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    from ..analysis.flops import flop_report
     from ..render import render_layer_table
+    from ..specs import is_pattern
 
-    rep = flop_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
-                      dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
+    if len(models) > 1 or is_pattern(models[0]):
+        from ..analysis.model_set import count_models
+
+        bar, update = _progress()
+        with bar:
+            rep = count_models(models, input_size, batch_size=batch_size, engine=engine.value,
+                               kwargs=parse_kwargs(kwargs), on_progress=update)
+        emit(render_layer_table(rep, pick_format(fmt, output)), output)
+        return
+    from ..analysis.flops import flop_report
+
+    rep = flop_report(models[0], input_size, batch_size=batch_size, depth=depth,
+                      engine=engine.value, dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
     emit(render_layer_table(rep, pick_format(fmt, output)), output)
 
 
@@ -67,7 +106,7 @@ def summary_cmd(
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
     depth: Annotated[int, typer.Option("--depth", "-d", help="Tree depth shown.")] = 3,
-    engine: EngineOpt = "meta",
+    engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
     fmt: OutFormatOpt = None,
@@ -76,16 +115,15 @@ def summary_cmd(
     from ..analysis.summary import summary_report
     from ..render import render_layer_table
 
-    rep = summary_report(model, input_size, batch_size=batch_size, depth=depth, engine=engine,
-                         dtype=dtype, kwargs=parse_kwargs(kwargs))
+    rep = summary_report(model, input_size, batch_size=batch_size, depth=depth,
+                         engine=engine.value, dtype=dtype, kwargs=parse_kwargs(kwargs))
     emit(render_layer_table(rep, pick_format(fmt, output)), output)
 
 
 @command("explain", help="The design lessons of the classic CNNs, computed live from real "
-         "modules. Without a topic: the list of topics.")
+         "modules, each on the feature-map size it states. Without a topic: the list of topics.")
 def explain_cmd(
-    topic: Annotated[Optional[str], typer.Argument(help="bottleneck, inception, vgg, 1x1, gap "
-                                                   "or residual.")] = None,
+    topic: Annotated[Optional[str], typer.Argument(help=TOPIC_HELP, show_default=False)] = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -96,12 +134,13 @@ def explain_cmd(
         emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC"), output)
         return
     e = explain(topic)
-    notes = [e.text, "MACs exclude biases; params = weights + biases"]
-    emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=notes,
-                      json_obj={"topic": e.topic, "title": e.title, "text": e.text}), output)
+    emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=[e.text, *e.notes],
+                      json_obj={"topic": e.topic, "title": e.title, "text": e.text,
+                                "map_size": list(e.map_size)}), output)
 
 
-@command("verify", help="Check archscope's figures against an independent source: GoogLeNet's "
+@command("verify", short_help="Check the figures against GoogLeNet's paper (Table 1) or "
+         "against torchinfo, layer by layer.", help="Check archscope's figures against an independent source: GoogLeNet's "
          "Table 1 (params, ops) with the paper's errata flagged (--against paper, the default "
          "for googlenet), or torchinfo's per-layer output shapes, params and mult-adds for any "
          "model, reconciled layer by layer (--against torchinfo, the default otherwise). Exit 0 "
@@ -109,11 +148,12 @@ def explain_cmd(
 def verify_cmd(
     model: ModelArg,
     against: Annotated[Optional[str], typer.Option(
-        "--against", help="paper (googlenet's Table 1) or torchinfo (any model).",
+        "--against", help="paper (googlenet's Table 1) or torchinfo (any model). Default: "
+        "paper for googlenet, torchinfo for every other model.",
         show_default=False)] = None,
     input_size: InputSizeOpt = None,
     batch_size: BatchOpt = None,
-    engine: EngineOpt = "meta",
+    engine: EngineOpt = DEFAULT,
     kwargs: KwargsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
@@ -125,7 +165,7 @@ def verify_cmd(
     if against == "torchinfo":
         from ..analysis.crosscheck import crosscheck_torchinfo
 
-        c = crosscheck_torchinfo(model, input_size, batch_size=batch_size, engine=engine,
+        c = crosscheck_torchinfo(model, input_size, batch_size=batch_size, engine=engine.value,
                                  kwargs=parse_kwargs(kwargs))
         shape = "x".join(map(str, c.input_size))
         rendered = render_frame(
@@ -136,7 +176,8 @@ def verify_cmd(
         )
         emit(rendered, output)
         if not c.ok:
-            raise fail(f"archscope and torchinfo disagree on {c.model} (rows with match = no)", 1)
+            raise fail(f"archscope and torchinfo disagree on {c.model} (rows with match = no, "
+                       "or the totals in the notes)", 1)
         return
     if against != "paper":
         raise ArchscopeError(f"unknown --against {against!r}; use paper or torchinfo")
@@ -148,7 +189,7 @@ def verify_cmd(
                              "--batch-size and --kwargs apply to --against torchinfo")
     from ..analysis.verify import verify_googlenet
 
-    v = verify_googlenet(engine=engine)
+    v = verify_googlenet(engine=engine.value)
     emit(render_frame(v.rows, pick_format(fmt, output), title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
                       json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
                                 "total": v.total}), output)

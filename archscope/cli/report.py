@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -10,11 +9,7 @@ import typer
 
 from .app import command
 from .common import InputSizeOpt, KwargsOpt, parse_kwargs
-
-
-class Engine(str, Enum):
-    meta = "meta"
-    fvcore = "fvcore"
+from .counting import DEFAULT, EngineOpt
 
 
 @command("report")
@@ -34,8 +29,7 @@ def report_cmd(
     title: Annotated[Optional[str], typer.Option("--title", help="Page title.",
                                                  show_default=False)] = None,
     input_size: InputSizeOpt = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="Counting engine.",
-                                           case_sensitive=False)] = Engine.meta,
+    engine: EngineOpt = DEFAULT,
     kwargs: KwargsOpt = None,
 ) -> None:
     """Interactive HTML report: params and MACs per model and per layer, timings if given."""

@@ -22,7 +22,7 @@ def list_cmd(
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """The model zoo: name, family, year, default input, params, description."""
+    """The model zoo: every network and block with its default input, classes and params."""
     from ..api import zoo_table
     from ..render import render_frame
 

@@ -12,13 +12,12 @@ items (samples) per second, achieved compute is FLOP/s with SI prefixes (G = 10â
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from .figures import (PALETTE, _literal, _positive, base_layout, log_axis, log_toggle, si, si_unit,
-                      sig)
+from .figures import (PALETTE, _literal, _positive, base_layout, escape, log_axis, log_toggle,
+                      si, si_unit, sig)
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,12 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.records import ROOT_NAME
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..analysis.records import LayerTable
 
-ROOT = "(model)"
+ROOT = ROOT_NAME  # the one name of the root module, in every table
 
 
 @dataclass
@@ -108,17 +110,53 @@ def summary_frame(models: list[ModelData]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def stage_of(layer: str) -> str:
-    """The depth-1 module a layer path belongs to (``layer3.0.conv1`` → ``layer3``)."""
-    return layer.split(".", 1)[0]
+def stage_of(layer: str, depth: int = 1) -> str:
+    """The module ``depth`` levels down that a layer path belongs to (``layer3.0.conv1`` →
+    ``layer3`` at depth 1, ``layer3.0`` at depth 2; a shallower path is its own stage)."""
+    return ".".join(layer.split(".")[:depth])
 
 
-def stage_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Params and MACs summed per depth-1 module, in forward order (order of first appearance)."""
+def _stage_sums(layers: list[str], values: list[int], depth: int) -> dict[str, int]:
+    sums: dict[str, int] = {}
+    for layer, value in zip(layers, values):
+        key = stage_of(layer, depth)
+        sums[key] = sums.get(key, 0) + value
+    return sums
+
+
+def stage_depth(rows: pd.DataFrame) -> int:
+    """The first depth at which no module holds more than half of the model's MACs.
+
+    Depth 1 is the top-level modules. With torchvision's and timm's models one of them often
+    holds nearly all the work (``features``, ``stages``: one bar of 97 %), so the bars go one
+    level down until the largest module holds at most half of the MACs, or until it is a single
+    layer, which cannot be split. A model without MACs keeps depth 1.
+    """
+    layers = [str(v) for v in rows["layer"]]
+    macs = [int(v) for v in rows["macs"]]
+    total = sum(macs)
+    deepest = max((len(layer.split(".")) for layer in layers), default=1)
+    if total <= 0:
+        return 1
+    leaves = set(layers)
+    for depth in range(1, deepest + 1):
+        sums = _stage_sums(layers, macs, depth)
+        top = max(sums, key=sums.__getitem__)
+        if 2 * sums[top] <= total or top in leaves:
+            return depth
+    return deepest
+
+
+def stage_frame(rows: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
+    """Params and MACs summed per module at ``depth`` (default :func:`stage_depth`), in forward
+    order (order of first appearance); the depth used is in ``attrs["depth"]``."""
+    depth = stage_depth(rows) if depth is None else depth
     df = rows[["layer", "params", "macs"]].copy()
-    df["stage"] = df["layer"].map(stage_of)
+    df["stage"] = [stage_of(str(layer), depth) for layer in df["layer"]]
     out = df.groupby("stage", sort=False, as_index=False)[["params", "macs"]].sum()
-    return out.astype({"params": "int64", "macs": "int64"})
+    out = out.astype({"params": "int64", "macs": "int64"})
+    out.attrs["depth"] = depth
+    return out
 
 
 def _node_label(parts: list[str]) -> str:

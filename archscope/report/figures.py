@@ -5,7 +5,7 @@ assert on trace data. Exact integers travel in ``customdata`` and hovers print t
 thousands separators (``%{customdata:,}``); bars carry the same ints as ``y``. Colour means
 *model* throughout the page (:func:`model_colors`); quantities that are not models
 (parameters vs MACs, layer kinds) use slate shades outside the model palette. Plotly reads text
-as pseudo-HTML, so every model and layer name is HTML-escaped (plotly shows ``&lt;`` as ``<``).
+as pseudo-HTML, so every model and layer name goes through :func:`escape` first.
 
 Log axes get explicit ticks (1-2-5 per decade over few decades, 1-3 or powers of ten over
 more) with SI labels, so every tick says its value in full (no bare "2" or "5" minor digits).
@@ -13,8 +13,8 @@ more) with SI labels, so every tick says its value in full (no bare "2" or "5" m
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
@@ -37,6 +37,17 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 # plotly's modebar sits at the top right, so neither covers the other.
 TOP_PLAIN = 60
 TOP_BUTTONS = 100
+# A title longer than one line of a chart in an 800 px window (about 760 px: 76 characters at
+# 16 px) wraps, and each extra line makes room for itself above the plot.
+TITLE_CHARS = 76
+TITLE_LINE = 22
+
+
+def escape(text: str) -> str:
+    """``text`` for plotly's pseudo-HTML: ``&``, ``<`` and ``>`` as entities, quotes as they
+    are. Plotly decodes ``&lt;``, ``&gt;``, ``&amp;`` and numeric entities but shows ``&quot;``
+    literally, and its text has no attributes for a quote to end."""
+    return html.escape(text, quote=False)
 
 
 def model_colors(names: Sequence[str]) -> dict[str, str]:
@@ -190,6 +201,8 @@ def _buttons_under_title(fig: go.Figure, top: int = TOP_BUTTONS, offset: int = 4
     Plotly places buttons in paper coordinates (the plot area is 0..1), so the height in pixels
     decides where that is: y = 1 + (margin top − offset) / plot-area height.
     """
+    extra = _extra_title_px(fig)  # a title on several lines pushes the buttons down
+    top, offset = top + extra, offset + extra
     height = fig.layout.height or 450
     margin_b = fig.layout.margin.b if fig.layout.margin.b is not None else 60
     margin_t = max(fig.layout.margin.t or 0, top)
@@ -199,13 +212,43 @@ def _buttons_under_title(fig: go.Figure, top: int = TOP_BUTTONS, offset: int = 4
         menu.update(x=0, xanchor="left", y=y, yanchor="top", pad={"t": 0, "b": 0, "l": 0})
 
 
+def title_lines(title: str, limit: int = TITLE_CHARS) -> list[str]:
+    """A chart title (HTML-escaped) in lines of at most ``limit`` characters: broken at spaces,
+    and a longer run (a path-like model name) after ``/``, ``:``, ``_`` or ``.``."""
+    import textwrap
+
+    out = []
+    for line in textwrap.wrap(title, limit, break_long_words=False,
+                              break_on_hyphens=False) or [title]:
+        while len(line) > limit:
+            cut = max(line.rfind(c, 0, limit) for c in "/:_.")
+            if cut <= 0:
+                break
+            out.append(line[: cut + 1])
+            line = line[cut + 1:]
+        out.append(line)
+    return out
+
+
+def wrap_label(text: str, limit: int) -> str:
+    """A category label (HTML-escaped) on lines of at most ``limit`` characters, so a long
+    model name stands level under its bar instead of being turned on its side."""
+    return "<br>".join(title_lines(text, limit))
+
+
+def _extra_title_px(fig: go.Figure) -> int:
+    return TITLE_LINE * str(fig.layout.title.text or "").count("<br>")
+
+
 def base_layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    lines = title_lines(title)
+    extra = TITLE_LINE * (len(lines) - 1)
     fig.update_layout(
-        title={"text": title, "x": 0.005, "xanchor": "left", "xref": "container",
+        title={"text": "<br>".join(lines), "x": 0.005, "xanchor": "left", "xref": "container",
                "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 12},
                "font": {"size": 16}},
-        height=height,
-        margin={"l": 70, "r": 30, "t": TOP_PLAIN, "b": 60},
+        height=height + extra,
+        margin={"l": 70, "r": 30, "t": TOP_PLAIN + extra, "b": 60},
         font={"family": FONT, "size": 13, "color": "#222"},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -229,7 +272,7 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
     labels = [str(v) for v in summary["spec"]] if "spec" in summary.columns else models
     fig = go.Figure(
         go.Bar(
-            x=[escape(m) for m in models],
+            x=[wrap_label(escape(m), 24) for m in models],
             y=values,
             marker_color=[colors.get(m, PALETTE[0]) for m in models],
             customdata=values,
@@ -247,8 +290,14 @@ def totals_bar(summary: pd.DataFrame, column: str, title: str, axis_title: str,
 
 
 def stage_bars(stages: pd.DataFrame, model: str, colour: str = PALETTE[0]) -> go.Figure:
-    """Params and MACs per depth-1 module of one model, side by side, in the model's colour."""
+    """Params and MACs per stage of one model, side by side, in the model's colour.
+
+    A stage is a module at the depth in ``stages.attrs["depth"]`` (1: top-level modules), as
+    :func:`archscope.report.data.stage_frame` grouped them.
+    """
     names = [escape(str(s)) for s in stages["stage"]]
+    depth = int(stages.attrs.get("depth", 1))
+    axis = "stage (top-level module)" if depth == 1 else f"stage (module at depth {depth})"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("parameters per stage", "MACs per stage"))
     axes = {}
@@ -261,7 +310,7 @@ def stage_bars(stages: pd.DataFrame, model: str, colour: str = PALETTE[0]) -> go
             row=1, col=col,
         )
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
-        fig.update_xaxes(title_text="stage (top-level module)", tickangle=-45, automargin=True,
+        fig.update_xaxes(title_text=axis, tickangle=-45, automargin=True,
                          tickfont={"size": 11 if len(names) > 12 else 13}, row=1, col=col)
     base_layout(fig, f"{escape(model)}: where parameters and MACs sit, by stage", height=470)
     fig.update_layout(showlegend=False, margin={"b": 110})
@@ -385,21 +434,25 @@ def kind_share_bars(kinds: pd.DataFrame) -> go.Figure:
 
 
 def lesson_bars(lesson: pd.DataFrame, title: str) -> go.Figure:
-    """Two designs of the same job (``variant``): params (left) and MACs (right) per design."""
-    variants = [escape(str(v)) for v in lesson["variant"]]
+    """Designs of the same job (``label``): weights (left) and MACs (right), biases excluded
+    from both, as :mod:`archscope.analysis.explain` counts them; with a Linear/Log toggle."""
+    labels = [wrap_label(escape(str(v)), 14) for v in lesson["label"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("parameters", "MACs"))
+                        subplot_titles=("weights (biases excluded)", "MACs (biases excluded)"))
+    axes = {}
     for col, (column, colour, text, label) in enumerate(
-        [("params", PARAMS_COLOUR, "white", "parameters"),
+        [("weights", PARAMS_COLOUR, "white", "weights"),
          ("macs", MACS_COLOUR, "#1f2933", "MACs")], start=1
     ):
         values = [int(v) for v in lesson[column]]
-        fig.add_trace(go.Bar(x=variants, y=values, name=label, marker_color=colour,
-                             customdata=values, texttemplate="%{y:,}", textposition="inside",
+        axes["yaxis" if col == 1 else "yaxis2"] = values
+        fig.add_trace(go.Bar(x=labels, y=values, name=label, marker_color=colour,
+                             customdata=values, texttemplate="%{y:,}", textposition="auto",
                              insidetextanchor="end", textfont={"color": text},
+                             outsidetextfont={"color": "#1f2933"}, cliponaxis=False,
                              hovertemplate="%{x}<br>" + label + ": %{customdata:,}"
                              "<extra></extra>"), row=1, col=col)
         fig.update_yaxes(title_text=label, exponentformat="SI", row=1, col=col)
-    base_layout(fig, title, height=360)
-    fig.update_layout(showlegend=False, margin={"t": 90})
-    return fig
+    base_layout(fig, escape(title), height=380)
+    fig.update_layout(showlegend=False)
+    return log_toggle(fig, axes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence, Union
 
@@ -77,16 +78,32 @@ def _cell(column: str, value: Any, formats: dict[str, Any]) -> str:
     return html.escape(str(value))
 
 
+# After these, a long name may wrap (torchvision:mobilenet_<wbr>v3_<wbr>large, a/b/<wbr>net.py):
+# between its parts rather than mid-word. None of them occurs in an entity html.escape writes.
+_BREAK_AFTER = re.compile(r"([/\\:_.\-])(?=.)")
+
+
+def wrappable(escaped: str) -> str:
+    """Escaped text with a ``<wbr>`` (a line-break opportunity) after each separator."""
+    return _BREAK_AFTER.sub(r"\1<wbr>", escaped)
+
+
 def table_html(table: Table) -> str:
     cols = list(table.headers)
     text_th = ' class="text"'
-    head = "".join(f"<th{text_th if c in table.text else ''}>{html.escape(table.headers[c])}</th>"
-                   for c in cols)
+    # a number column's header on two lines ("parameter<br>memory"), so that the numbers, not
+    # the headers, set the column widths and the names get the room that is left
+    head = "".join(
+        f"<th{text_th if c in table.text else ''}>"
+        + (html.escape(table.headers[c]) if c in table.text or not i
+           else "<br>".join(html.escape(w) for w in table.headers[c].split(" ", 1))) + "</th>"
+        for i, c in enumerate(cols))
     body = []
     for rec in table.frame[cols].to_dict(orient="records"):
         cells = "".join(
             f'<td class="{"text" if c in table.text else "num" if i else "name"}">'
-            f'{_cell(c, rec[c], table.formats)}</td>'
+            + (wrappable(_cell(c, rec[c], table.formats)) if c in table.text or not i
+               else _cell(c, rec[c], table.formats)) + "</td>"
             for i, c in enumerate(cols)
         )
         body.append(f"<tr>{cells}</tr>")
@@ -165,26 +182,34 @@ nav a {{ color: var(--accent); text-decoration: none; }}
 section {{ scroll-margin-top: calc(var(--nav-height, 44px) + 12px); }}
 nav a:hover {{ text-decoration: underline; }}
 main {{ max-width: 1200px; margin: 0 auto; padding: 10px 24px 40px; }}
+section {{ background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px;
+  margin: 24px 0; }}
+/* after the rules it overrides, or it would lose to them */
 @media (max-width: 900px) {{
   header, nav {{ padding-left: 16px; padding-right: 16px; }}
   main {{ padding: 4px 8px 24px; }}
   section {{ padding: 14px 10px; }}
 }}
-section {{ background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 20px 24px;
-  margin: 24px 0; }}
 h2 {{ margin: 0 0 6px; font-size: 20px; }}
 .intro {{ color: var(--muted); margin: 0 0 14px; }}
 figure.chart {{ margin: 18px 0 8px; }}
 .plot {{ width: 100%; min-height: 320px; }}
 figcaption, .caption {{ color: var(--muted); font-size: 14px; margin: 4px 8px 0; }}
+/* The summary table fits its section (no horizontal scroll down to 800 px): names wrap at
+   their separators (<wbr>), and only a part longer than the column breaks mid-word. */
 .table-wrap {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-th, td {{ padding: 7px 10px; border-bottom: 1px solid var(--line); }}
+th, td {{ padding: 7px 8px; border-bottom: 1px solid var(--line); }}
 th {{ text-align: right; font-weight: 600; background: #f9fafb; vertical-align: bottom; }}
 th:first-child, td.name {{ text-align: left; }}
 th.text {{ text-align: left; }}
-td.text {{ text-align: left; overflow-wrap: anywhere; min-width: 12em; }}
+td.name, td.text {{ text-align: left; overflow-wrap: break-word; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+@media (max-width: 900px) {{
+  table {{ font-size: 12px; }}
+  th, td {{ padding: 5px 4px; }}
+}}
+header h1, header p {{ overflow-wrap: anywhere; }}
 footer {{ max-width: 1200px; margin: 0 auto; padding: 0 24px 40px; color: var(--muted);
   font-size: 13px; }}
 </style>

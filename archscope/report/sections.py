@@ -51,10 +51,14 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
     items = []
     for m in models:
         rows = m.table.rows
-        items.append(Chart(F.stage_bars(D.stage_frame(rows), m.name, colors.get(m.name,
-                                                                                F.PALETTE[0])),
-                           f"{m.name}: parameters (left) and MACs (right) summed per top-level "
-                           "module, in forward order; modules with neither (pooling, dropout, "
+        stages = D.stage_frame(rows)
+        depth = stages.attrs["depth"]
+        where = ("top-level module" if depth == 1 else
+                 f"module {depth} levels down (the first depth at which no module holds more "
+                 "than half of the MACs)")
+        items.append(Chart(F.stage_bars(stages, m.name, colors.get(m.name, F.PALETTE[0])),
+                           f"{m.name}: parameters (left) and MACs (right) summed per {where}, "
+                           "in forward order; modules with neither (pooling, dropout, "
                            "activations) keep their place with an empty bar, so the bars read "
                            "as the network from input to output."))
         items.append(Chart(F.hierarchy_treemap(D.hierarchy_frame(rows, m.name), m.name),
@@ -81,12 +85,20 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
 
 
 def lesson_section(engine: str) -> Section:
-    from .lessons import lesson_frames
+    """Every lesson of the registry that ``archscope explain`` reads, counted with ``engine``."""
+    from ..analysis.explain import LESSONS, explain
 
-    items = [Chart(F.lesson_bars(frame, lesson.title), lesson.caption)
-             for lesson, frame in lesson_frames(engine)]
+    items = []
+    for topic in LESSONS:
+        e = explain(topic, engine)
+        bias = e.notes[-1]
+        items.append(Chart(F.lesson_bars(e.compared, e.title),
+                           f"{e.text} {bias[:1].upper()}{bias[1:]}. The table of every design: "
+                           f"archscope explain {topic}."))
     return Section("lessons", "Design lessons",
-                   "Counted on real modules by the same engine as the models above.", items)
+                   "Two or more ways to do the same job, built as real modules and counted by the "
+                   "same engine as the models above; each states the feature-map size it runs "
+                   "on.", items)
 
 
 def build_sections(models: list[D.ModelData], bench: pd.DataFrame | None, engine: str,

@@ -7,7 +7,7 @@ Deviations from the paper:
   layer is fully connected across channels, the single-GPU form (62,378,344 parameters).
 * Input 227x227, not the paper's stated 224: with an 11x11 stride-4 unpadded conv only 227 gives
   the paper's 55x55 maps.
-* Order ReLU -> LRN -> max pool as the paper's Section 3.5 says (seed 001 pools before the LRN).
+* Order ReLU -> LRN -> max pool as the paper's Section 3.5 says (many tutorials pool before the LRN).
 * LRN constants as printed (k 2, n 5, alpha 1e-4, beta 0.75), passed to PyTorch's
   ``LocalResponseNorm``, which divides alpha by n (Caffe's convention): in the paper's formula
   ``b = a / (k + alpha * sum a^2)^beta`` this is alpha = 2e-5. Kept as the Caffe reference model

@@ -1,7 +1,7 @@
 """Building blocks registered alone (``kind="block"``), so archscope can take one module apart.
 
 The naive Inception module lives here; the others are the classes of their family modules.
-Defaults are the worked examples of the seeds: seed 002's 32x32x256 input to a naive and to a
+Defaults are the usual worked examples: a 32x32x256 input to a naive and to a
 reduced Inception module, and a 56x56x256 map (ResNet's layer1 resolution) for the residual blocks.
 """
 
@@ -43,11 +43,11 @@ _RESNET = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016"
 
 @register_model(
     family="googlenet", year=2014, input_size=(256, 32, 32), num_classes=None, paper=_V1, kind="block",
-    description="Naive Inception module (Fig. 2a) on seed 002's 32x32x256 input: 128 | 192 | 96 | pool -> 672",
+    description="Naive Inception module (Fig. 2a) on a 32x32x256 input: 128 | 192 | 96 | pool -> 672",
 )
 def inception_naive(*, in_channels: int = 256, ch1x1: int = 128, ch3x3: int = 192,
                     ch5x5: int = 96) -> InceptionNaive:
-    """Naive Inception module, Figure 2(a) of Szegedy et al., 2015 (seed 002's example)."""
+    """Naive Inception module, Figure 2(a) of Szegedy et al., 2015, on a 32x32x256 input."""
     return InceptionNaive(in_channels, ch1x1, ch3x3, ch5x5)
 
 

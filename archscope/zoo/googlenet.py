@@ -1,5 +1,5 @@
 """GoogLeNet / Inception v1 (Szegedy et al., Going Deeper with Convolutions, CVPR 2015), and the
-d2l Fashion-MNIST variant of seed 003.
+Fashion-MNIST variant of Dive into Deep Learning (d2l.ai).
 
 Built from the paper's Table 1 and Section 5, not from torchvision (which adds BatchNorm, drops
 the LRNs and uses 3x3 in place of the 5x5 convolutions). Here every convolution has a bias and a
@@ -171,7 +171,7 @@ class GoogLeNet(nn.Module):
 
 
 def _d2l(num_classes: int, in_channels: int) -> nn.Sequential:
-    # Seed 003 verbatim, with the blocks named instead of numbered. Its Inception (ReLU after every
+    # d2l's network verbatim, with the blocks named instead of numbered. Its Inception (ReLU after every
     # conv, pool-proj included) has the same branches as the paper's, so the class is shared. Unlike
     # the paper there is no LRN, the pools use padding 1 instead of ceil mode, and no aux heads.
     b1 = nn.Sequential(nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3), nn.ReLU(),
@@ -211,8 +211,8 @@ def googlenet(*, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool
     input_size=(1, 96, 96),
     num_classes=10,
     paper=_PAPER + "; as adapted by Zhang et al., Dive into Deep Learning (d2l.ai)",
-    description="d2l's GoogLeNet for Fashion-MNIST (seed 003): b1..b5, no LRN, no aux heads",
+    description="GoogLeNet for Fashion-MNIST as in Dive into Deep Learning: b1..b5, no LRN, no aux heads",
 )
 def googlenet_d2l(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """Seed 003's d2l GoogLeNet (Szegedy et al., 2015, as adapted in Dive into Deep Learning)."""
+    """GoogLeNet (Szegedy et al., 2015) as adapted for Fashion-MNIST in Dive into Deep Learning."""
     return _d2l(num_classes, in_channels)

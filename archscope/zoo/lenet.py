@@ -1,6 +1,6 @@
 """LeNet-5 (LeCun et al., Gradient-Based Learning Applied to Document Recognition, 1998).
 
-Written as the modern reading of the paper (and seed 001) has it. Deviations from the paper:
+Written as the modern reading of the paper has it. Deviations from the paper:
 
 * C3 connects every one of its 16 maps to all 6 S2 maps (2,416 parameters); the paper's Table I
   connects each map to only 3, 4 or 6 of them (1,516 parameters).

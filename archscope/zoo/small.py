@@ -1,8 +1,9 @@
-"""A small CIFAR-10 CNN: the ``CF`` network of seed 001, the first net archscope takes apart.
+"""A small CIFAR-10 network (3 conv, 2 linear), as CNN tutorials build it: the first net archscope
+takes apart.
 
 Three 5x5 convolutions (padding 2, so only the pools shrink the map), each followed by ReLU and a
-2x2 max pool, then two linear layers. The seed puts a ReLU between the two linear layers
-(``relu4``); so do we. (The seed's comment "1024 -> 364" is a typo for 1024 -> 64.)
+2x2 max pool, then two linear layers. The tutorial network it comes from puts a ReLU
+between the two linear layers (``relu4``); so do we.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class CifarCNN(nn.Module):
         self.flatten = nn.Flatten()  # N x 1024
         self.classifier = nn.Sequential(
             nn.Linear(64 * 4 * 4, 64),
-            nn.ReLU(inplace=True),  # the seed's relu4
+            nn.ReLU(inplace=True),  # relu4, between the two linear layers
             nn.Linear(64, num_classes),
         )
 
@@ -45,10 +46,10 @@ class CifarCNN(nn.Module):
     year=2009,
     input_size=(3, 32, 32),
     num_classes=10,
-    paper="Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009 (CIFAR-10); "
-    "network from seed 001",
-    description="Three 5x5 conv + max-pool stages and two linear layers for CIFAR-10 (seed 001's CF)",
+    paper="Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009 (the CIFAR-10 "
+    "data set; the network is a tutorial one, from no paper)",
+    description="A small CIFAR-10 network (3 conv, 2 linear): 5x5 convs with 2x2 max pools, FC 1024-64-10",
 )
 def cifar_cnn(*, num_classes: int = 10, in_channels: int = 3) -> CifarCNN:
-    """Seed 001's CIFAR-10 CNN (``CF``); the dataset is Krizhevsky 2009."""
+    """A small CIFAR-10 network (3 conv, 2 linear); the data set is Krizhevsky 2009."""
     return CifarCNN(num_classes=num_classes, in_channels=in_channels)

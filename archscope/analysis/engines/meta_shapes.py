@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from ...adapters.torch_dispatch import NoDynamoDispatchMode
 
 Rule = Callable[[tuple, dict], Any]
 
@@ -150,6 +151,32 @@ def mean(args, kwargs):
     return _empty(tuple(shape), kwargs.get("dtype") or x.dtype)
 
 
+def native_layer_norm(args, kwargs):
+    """``native_layer_norm(x, normalized_shape, weight, bias, eps)``: (out, mean, rstd), the
+    statistics with the normalised dimensions kept as 1 (torch's Python kernel imports dynamo)."""
+    x, shape = args[0], args[1]
+    if not _all_meta(args) or kwargs:
+        return NotImplemented
+    n = len(shape)
+    if tuple(x.shape[x.dim() - n:]) != tuple(shape):
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size {list(x.shape)}")
+    for name, t in zip(("weight", "bias"), args[2:4]):
+        if isinstance(t, torch.Tensor) and tuple(t.shape) != tuple(shape):
+            raise RuntimeError(f"layer norm {name} of shape {list(t.shape)} does not match "
+                               f"normalized_shape {list(shape)}")
+    stats = tuple(x.shape[: x.dim() - n]) + (1,) * n
+    return _empty(tuple(x.shape), x.dtype), _empty(stats, x.dtype), _empty(stats, x.dtype)
+
+
+def softmax(args, kwargs):
+    """``_softmax``/``_log_softmax``/``_safe_softmax``: the input's shape."""
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or not _all_meta(args) or kwargs:
+        return NotImplemented
+    return _empty(tuple(x.shape), x.dtype)
+
+
 def _window_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool) -> int:
     """Output length of a sliding window (PyTorch's formula, ceil mode's last-window rule too)."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
@@ -237,33 +264,28 @@ def shape_rules() -> dict[str, Rule]:
         rules[name + "_"] = in_place
     rules.update({"where": where, "cat": cat, "_native_batch_norm_legit_no_training": batch_norm_eval,
                   "native_batch_norm": native_batch_norm, "addmm": addmm, "mean": mean,
-                  "convolution": convolution})
+                  "convolution": convolution, "native_layer_norm": native_layer_norm,
+                  "_softmax": softmax, "_log_softmax": softmax, "_safe_softmax": softmax})
     for nd in (1, 2, 3):
         rules[f"max_pool{nd}d_with_indices"] = pool(nd, "max")
         rules[f"avg_pool{nd}d"] = pool(nd, "avg")
     return rules
 
 
-class MetaShapeMode(TorchDispatchMode):
+class MetaShapeMode(NoDynamoDispatchMode):
     """Runs meta-device ops through :func:`shape_rules` first, torch's kernels otherwise.
 
     Any forward on meta tensors run inside this mode avoids the Python kernels that import
-    ``torch._dynamo`` and sympy. Subclasses (the meta counting engine) observe each op in
-    :meth:`observe`.
+    ``torch._dynamo`` and sympy (and opts out of torch's dynamo wrapper, see
+    :mod:`archscope.adapters.torch_dispatch`). Subclasses (the meta counting engine) observe
+    each op in :meth:`observe`.
     """
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # torch wraps every mode's __torch_dispatch__ in torch._disable_dynamo, whose first call
-        # imports torch._dynamo (about 1.9 s here). This mode never runs under torch.compile,
-        # so opting out (the hook torch's own docstring shows) keeps that import off the path.
-        return False
 
     def __init__(self) -> None:
         super().__init__()
         self.rules = shape_rules()
 
-    def observe(self, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+    def observe(self, func: Any, name: str, args: tuple, kwargs: dict, out: Any) -> None:
         """Called after every op with its overload-packet name; nothing by default."""
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -273,5 +295,5 @@ class MetaShapeMode(TorchDispatchMode):
         out = rule(args, kwargs) if rule is not None else NotImplemented
         if out is NotImplemented:
             out = func(*args, **kwargs)
-        self.observe(name, args, kwargs, out)
+        self.observe(func, name, args, kwargs, out)
         return out

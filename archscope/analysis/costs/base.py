@@ -1,0 +1,128 @@
+"""The typed cost of one op, and the view of an op that every cost handle reads.
+
+A handle is ``handle(op: OpView) -> Cost``. The :class:`OpView` hides where the op came from:
+the meta engine's dispatched aten calls and the fvcore engine's TorchScript graph nodes both
+present their arguments in the op's schema order, so one handle serves both engines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+Shape = tuple[int, ...]
+
+# Categories of the other FLOPs, in display order (see archscope.analysis.costs for each cost).
+CATEGORIES = ("bias", "norm", "pool", "activation", "elementwise", "reduction", "softmax",
+              "attention", "resample")
+
+
+class _Unknown:
+    """An argument whose value the engine cannot know (a traced scalar computed from shapes)."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+class Uncountable(Exception):
+    """A handle cannot cost this form of its op; the op is reported as uncounted, by name."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Work of one op (or a sum of ops), in counts per forward of the whole batch.
+
+    ``macs``: multiply-accumulates of conv, linear and matmul, biases excluded. ``other``: the
+    other FLOPs by category (keys from :data:`CATEGORIES`; zero entries absent). Treat ``other``
+    as read-only: a Cost is a value.
+    """
+
+    macs: int = 0
+    other: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def other_flops(self) -> int:
+        return sum(self.other.values())
+
+    @property
+    def flops(self) -> int:
+        """FLOPs = 2 × MACs + other FLOPs."""
+        return 2 * self.macs + self.other_flops
+
+    def __bool__(self) -> bool:
+        return bool(self.macs) or any(self.other.values())
+
+    def __add__(self, other: Cost) -> Cost:
+        merged = dict(self.other)
+        for k, v in other.other.items():
+            merged[k] = merged.get(k, 0) + v
+        return Cost(self.macs + other.macs, {k: v for k, v in merged.items() if v})
+
+    @staticmethod
+    def total(costs: Iterable[Cost]) -> Cost:
+        macs, other = 0, {}
+        for c in costs:
+            macs += c.macs
+            for k, v in c.other.items():
+                other[k] = other.get(k, 0) + v
+        return Cost(macs, {k: v for k, v in other.items() if v})
+
+    def ordered_other(self) -> dict[str, int]:
+        """``other`` in :data:`CATEGORIES` order (the order every table shows)."""
+        return {k: int(self.other[k]) for k in CATEGORIES if self.other.get(k)}
+
+    def regrouped(self, category: str) -> Cost:
+        """All other FLOPs moved under one category (LRN's mul/pool/pow → norm)."""
+        n = self.other_flops
+        return Cost(self.macs, {category: n} if n else {})
+
+
+ZERO = Cost()
+
+
+def of(category: str, n: int) -> Cost:
+    """``n`` FLOPs of one category (nothing when ``n`` is 0)."""
+    return Cost(0, {category: int(n)}) if n else ZERO
+
+
+class OpView(Protocol):
+    """One op as a handle sees it: arguments in schema order, output shapes.
+
+    ``shape(i)`` is the shape of tensor argument ``i`` (``None`` when it is absent or not a
+    tensor); ``shapes(i)`` the shapes of a tensor-list argument; ``arg(i, default)`` a constant
+    argument (int, float, bool, str, list, ``None``), or :data:`UNKNOWN` when the engine cannot
+    know it; ``dtype(i)`` the dtype name of tensor argument ``i`` (``"float32"``, ``"bool"``…);
+    ``out(j)`` the shape of output ``j``.
+    """
+
+    name: str
+
+    def shape(self, i: int) -> Shape | None: ...
+
+    def shapes(self, i: int) -> list[Shape]: ...
+
+    def arg(self, i: int, default: Any = None) -> Any: ...
+
+    def dtype(self, i: int) -> str | None: ...
+
+    def out(self, j: int = 0) -> Shape | None: ...
+
+    @property
+    def n_outputs(self) -> int: ...
+
+
+Handle = Callable[[OpView], Cost]
+
+
+def numel(shape: Sequence[int] | None) -> int:
+    return math.prod(int(d) for d in shape) if shape is not None else 0
+
+
+def ints(value: Any, n: int) -> list[int]:
+    """An int or a list of ints as ``n`` ints (one value repeats)."""
+    value = [value] if isinstance(value, int) else list(value)
+    return value * n if len(value) == 1 else value
