@@ -5,6 +5,8 @@ The synthetic model ``toy`` and its hand counts are described in test_report_fig
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -228,6 +230,12 @@ def test_share_scatters_open_on_log_axes():
     for fig in (shares, times):
         assert fig.layout.xaxis.type == fig.layout.yaxis.type == "log"
         assert fig.layout.updatemenus[0].active == 1  # "Log" lit; "Linear" one click away
+        # the y = x guide stays inside both log ranges: its path never runs past the plot
+        guide = fig.data[-1]
+        (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+        assert list(guide.x) == list(guide.y)
+        assert max(x0, y0) == pytest.approx(math.log10(guide.x[0]))
+        assert math.log10(guide.x[1]) == pytest.approx(min(x1, y1))
 
 
 def _only_in_bench(**extra) -> pd.DataFrame:

@@ -69,7 +69,9 @@ def test_resnet18_every_leaf_and_block_has_a_row_and_the_sum_is_the_forward():
     missing = [p for p in leaves + blocks if not (rows.get(p) or {}).get("time_ms")]
     assert missing == []
     # every operator of the forward is charged to some module: the rows add up to the forward
-    assert rec["layers_sum_ms"] == pytest.approx(rec["median_ms"], rel=0.15)
+    # they were measured in (the unprofiled median is another run: on a shared machine the load
+    # between the two can move it more than the attribution ever misses)
+    assert rec["layers_sum_ms"] == pytest.approx(rec["layers_pass_ms"], rel=0.15)
 
 
 @dataclass

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from .figures import (PALETTE, _literal, _positive, base_layout, escape, log_axis, log_toggle,
-                      si, si_unit, sig)
+from .figures import (PALETTE, _literal, _positive, base_layout, diagonal, escape, log_axis,
+                      log_toggle, si, si_unit, sig)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -302,8 +302,8 @@ def time_share_scatter(layers: pd.DataFrame, colors: dict[str, str]) -> go.Figur
             )
         )
     both = [(x, y) for t in fig.data for x, y in zip(t.x, t.y) if x > 0 and y > 0]
-    lo = min([min(min(p) for p in both) / 10 if both else 0.01, 0.01])
-    fig.add_trace(go.Scatter(x=[lo, 100], y=[lo, 100], mode="lines", name="time ∝ MACs",
+    ends = diagonal([x for x, _ in both], [y for _, y in both])
+    fig.add_trace(go.Scatter(x=ends, y=ends, mode="lines", name="time ∝ MACs",
                              line={"color": "#aaa", "dash": "dot", "width": 1}, hoverinfo="skip"))
     base_layout(fig, "Per-layer share of time vs share of MACs", height=480)
     if len(set(configs)) == 1:

@@ -143,6 +143,16 @@ def log_range(values: Iterable, below: float = 0.08, above: float = 0.08) -> lis
     return [math.log10(min(xs)) - below, math.log10(max(xs)) + above]
 
 
+def diagonal(xs: Iterable, ys: Iterable) -> list[float]:
+    """The ends of a y = x guide line inside both log ranges of the points (as :func:`log_toggle`
+    sets them with ``bars=False``), so the line never reaches past the plot on either scale."""
+    rx, ry = log_range(xs), log_range(ys)
+    if rx is None or ry is None:
+        return [0.01, 100.0]
+    lo, hi = max(rx[0], ry[0]), min(rx[1], ry[1])
+    return [10 ** lo, 10 ** max(lo, hi)]
+
+
 def log_axis(values: Iterable, below: float = 0.08, above: float = 0.08) -> dict:
     """Axis settings for a log axis over ``values``: type, range and explicit ticks."""
     rng = log_range(values, below, above)
@@ -381,14 +391,13 @@ def share_scatter(shares: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                 + _literal(escape(str(model))) + "</extra>",
             )
         )
-    diag = _positive(xs + ys) or [1.0]
-    lo = min(min(diag) / 10, 0.01)
-    fig.add_trace(go.Scatter(x=[lo, 100], y=[lo, 100], mode="lines", name="equal shares",
+    both = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0]  # what a log-log plot can show
+    ends = diagonal([x for x, _ in both], [y for _, y in both])
+    fig.add_trace(go.Scatter(x=ends, y=ends, mode="lines", name="equal shares",
                              line={"color": "#aaa", "dash": "dot", "width": 1}, hoverinfo="skip"))
     base_layout(fig, "Share of parameters vs share of MACs, per layer", height=500)
     fig.update_xaxes(title_text="share of the model's parameters (%)", range=[-2, 102])
     fig.update_yaxes(title_text="share of the model's MACs (%)", range=[-2, 102])
-    both = [(x, y) for x, y in zip(xs, ys) if x > 0 and y > 0]  # what a log-log plot can show
     return log_toggle(fig, {"xaxis": [x for x, _ in both], "yaxis": [y for _, y in both]},
                       start_log=True, bars=False,
                       linear={"xaxis": [-2, 102], "yaxis": [-2, 102]})
