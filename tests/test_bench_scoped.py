@@ -71,17 +71,21 @@ from torch import nn
 
 
 class Slow(nn.Module):
+    calls = 0
+
     def __init__(self):
         super().__init__()
         self.lin = nn.Linear(4, 4)
 
     def forward(self, x):
+        Slow.calls += 1
+        if Slow.calls == 40:  # well into the timing of the first configuration
+            Path({ready!r}).write_text("timing")
         time.sleep(0.01)
         return self.lin(x.flatten(1))
 
 
 def build():
-    Path({ready!r}).write_text("the sweep has started")
     return Slow(), (1, 2, 2)
 """
 
@@ -99,7 +103,7 @@ def test_a_signalled_bench_writes_its_partial_results(tmp_path, signum, code):
         deadline = time.monotonic() + 60
         while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-        time.sleep(1.0)  # a few configurations in
+        time.sleep(0.5)  # the first configuration done, the sweep going on
         os.kill(proc.pid, signum)  # this process, by its PID
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -168,3 +172,16 @@ def test_help_says_what_bench_does(runner):
 def test_one_thread_reads_in_the_singular(runner):
     res = runner.invoke(app, ["bench", "lenet5", "--threads", "1", "--no-save", *FAST])
     assert " · 1 CPU thread · " in res.output.splitlines()[0]
+
+
+def test_a_device_is_written_through_not_numbered(runner, tmp_path):
+    import stat
+
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own
+    res = runner.invoke(app, ["bench", "lenet5", *FAST, "-o", str(null), "--per-layer",
+                              "--trace", str(null)])
+    assert res.exit_code == 0, res.output
+    assert f"wrote {null}\n" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]  # no null-2, no temporaries
+    assert stat.S_ISCHR(null.stat().st_mode)

@@ -184,11 +184,12 @@ def write_results(path: str | os.PathLike, document: dict, *, exclusive: bool = 
 
     ``exclusive=True`` never replaces an existing file: when ``path`` exists (another run wrote
     it, perhaps a moment ago), ``stem-2.json``, ``stem-3.json`` … are tried (see :func:`place`).
+    A device or FIFO (``-o /dev/stdout``, ``-o /dev/null``) is written through, not numbered.
     """
-    from ..io import check_writable, write_atomic, write_temporary
+    from ..io import check_writable, write_atomic, write_temporary, writes_through
     from ..render import to_json
 
-    if not exclusive:
+    if not exclusive or writes_through(path):
         return write_atomic(path, to_json(document))
     target = check_writable(path)
     return place(write_temporary(target, to_json(document)), target)
@@ -199,19 +200,36 @@ class TraceFiles:
     ``--per-layer`` configuration; an existing file is never replaced)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
-        from ..io import check_writable
+        from ..io import check_writable, writes_through
 
         self.target = check_writable(path)
+        self.stream = writes_through(self.target)  # a device or FIFO: the profiler writes to it
         self.written: list[Path] = []
 
     def temporary(self) -> str:
-        """A fresh temporary path beside the target for the profiler to write."""
+        """A fresh temporary path for the profiler to write: beside the target, or in the system's
+        temporary folder for a device or FIFO (torch's exporter renames its file into place,
+        which would replace the device node itself)."""
+        import tempfile
+
         from ..io import write_temporary
 
+        if self.stream:
+            fd, tmp = tempfile.mkstemp(prefix="archscope-trace-", suffix=".json")
+            os.close(fd)
+            return tmp
         return write_temporary(self.target, "")
 
     def place(self, tmp: str) -> Path:
-        written = place(tmp, self.target)
+        from ..io import discard, write_atomic
+
+        if self.stream:  # written through, as `>` would
+            try:
+                written = write_atomic(self.target, Path(tmp).read_bytes())
+            finally:
+                discard(tmp)
+        else:
+            written = place(tmp, self.target)
         self.written.append(written)
         return written
 
