@@ -81,14 +81,18 @@ class MetaOp:
 
 
 class _Counting(MetaShapeMode):
-    """Costs every dispatched op (unless inside a composite already costed whole)."""
+    """Costs every dispatched op (unless inside a composite already costed whole); a ``watch``
+    sees every op, composites' insides included."""
 
-    def __init__(self, recorder: CallRecorder) -> None:
+    def __init__(self, recorder: CallRecorder, watch: Any = None) -> None:
         super().__init__()
         self.recorder = recorder
         self.inside_composite = 0
+        self.watch = watch
 
     def observe(self, func: Any, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+        if self.watch is not None:
+            self.watch.op(func, name, args, kwargs, out)
         if self.inside_composite:
             return
         if kwargs:
@@ -163,14 +167,22 @@ def _stand_ins(model: nn.Module, recorder: CallRecorder):
 
 
 class MetaEngine:
+    """``watch`` (optional) follows the forward beside the counting: ``start(recorder, args,
+    kwargs)`` before it, ``op(func, name, args, kwargs, out)`` for every dispatched op,
+    ``output(call_index, value)`` as each module call returns, ``finish(record)`` at the end
+    (the receptive-field trace, :mod:`archscope.analysis.receptive`, is one)."""
+
     name = "meta"
 
-    def record(self, model: nn.Module, inputs: ModelInputs, *, name: str) -> ModelRecord:
-        recorder = CallRecorder(model)
+    def record(self, model: nn.Module, inputs: ModelInputs, *, name: str, watch: Any = None
+               ) -> ModelRecord:
+        recorder = CallRecorder(model, on_output=watch.output if watch is not None else None)
         on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
         state, aliases = (None, {}) if on_meta else _stand_ins(model, recorder)
         args, kwargs = inputs.tensors("meta")
-        counting = _Counting(recorder)
+        if watch is not None:
+            watch.start(recorder, args, kwargs)
+        counting = _Counting(recorder, watch)
         functions = _Functions(recorder, counting, aliases)
         with failures_named(recorder), torch.no_grad(), eval_mode(model), recorder.hooks(), \
                 functions, counting:
@@ -178,7 +190,10 @@ class MetaEngine:
                 model(*args, **kwargs)
             else:
                 torch.func.functional_call(model, state, args, kwargs)
-        return recorder.finish(name, self.name, inputs.specs)
+        record = recorder.finish(name, self.name, inputs.specs)
+        if watch is not None:
+            watch.finish(record)
+        return record
 
 
 ENGINE = MetaEngine()
