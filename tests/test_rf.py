@@ -255,3 +255,36 @@ def test_functional_pools_and_rectangular_inputs():
 
     assert field(Net(), (1, 9, 5)).rf == (3, 3)
     assert field(nn.Conv1d(1, 1, 5), (1, 20)).rf == (5,)
+
+
+def _googlenet_stage_rfs() -> dict[str, int]:
+    """GoogLeNet (Table 1) by the recurrence: conv1 7×7/2 → 7 (jump 2); maxpool1 3×3/2 → 11
+    (4); conv2 1×1, conv3 3×3 → 19; maxpool2 → 27 (8); each Inception block adds its 5×5
+    branch's 4·jump (the largest branch; the pool branch's 3×3 adds 2·jump); maxpool3 → +2·8
+    (16); maxpool4 → +2·16 (32)."""
+    rf, out = 27, {"conv1": 7, "maxpool2": 27}
+    rf += 2 * 4 * 8
+    out["inception3b"] = rf  # 91
+    rf += 2 * 8 + 5 * 4 * 16
+    out["inception4e"] = rf  # 107 + 320 = 427
+    rf += 2 * 16
+    out["maxpool4"] = rf  # 459
+    out["inception5b"] = rf + 2 * 4 * 32  # 715
+    return out
+
+
+def test_explain_receptive_field_lesson():
+    from archscope.analysis.explain import explain
+
+    e = explain("receptive-field")
+    df = e.rows
+    c = 256
+    # weights: two 3×3 = 2·9·c², one 5×5 = 25·c², three 3×3 = 27·c², one 7×7 = 49·c²
+    assert list(df.weights[:4]) == [25 * c * c, 18 * c * c, 49 * c * c, 27 * c * c]
+    assert list(df.rf[:4]) == [5, 5, 7, 7]
+    stages = {d.removeprefix("GoogLeNet up to "): rf for d, rf in zip(df.design[4:], df.rf[4:])}
+    assert stages == _googlenet_stage_rfs()
+    assert list(df.whole_input[4:]) == [False] * 4 + [True] * 2
+    assert "1,179,648 instead of 1,638,400" in e.text and "28.0% fewer" in e.text
+    assert "from inception4b on" in e.text and "from maxpool4 on" in e.text
+    assert len(e.compared) == 4

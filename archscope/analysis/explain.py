@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ArchscopeError, closest
+from . import explain_rf as rf_lesson
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,8 @@ class Lesson:
     map_size: tuple[int, int]  # H×W of the compared designs' input
     designs: Callable[[], list[Design]]
     story: Callable[[pd.DataFrame], str]
+    # columns measured on each built design beside the counts (the receptive field)
+    measure: Callable[[nn.Module, tuple[int, int, int]], dict] | None = None
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Explanation:
     map_size: tuple[int, int]
 
 
-def _count(d: Design, engine: str) -> dict:
+def _count(d: Design, engine: str, measure: Callable | None = None) -> dict:
     import torch
 
     from .flops import flop_report
@@ -73,7 +76,7 @@ def _count(d: Design, engine: str) -> dict:
     with torch.device("meta"):
         module = d.build()
     t = flop_report(module, d.input_size, engine=engine).total
-    return {
+    row = {
         "design": d.name,
         "input": "x".join(map(str, d.input_size)),
         "output": t["output_shape"].partition("x")[2],  # one sample: drop the batch of 1
@@ -82,6 +85,7 @@ def _count(d: Design, engine: str) -> dict:
         "params": int(t["params"]),
         "macs": int(t["macs"]),
     }
+    return {**row, **measure(module, d.input_size)} if measure is not None else row
 
 
 def _pct(a: int, b: int) -> str:
@@ -334,6 +338,8 @@ LESSONS: dict[str, Lesson] = {
         Lesson("residual", "Basic vs bottleneck residual block (He et al. 2016, Fig. 5) on 56×56",
                "basic (64) vs bottleneck (256) residual block on 56×56, the paper's Fig. 5",
                (56, 56), _residual_designs, _residual_story),
+        Lesson("receptive-field", rf_lesson.TITLE, rf_lesson.SUMMARY, rf_lesson.MAP_SIZE,
+               rf_lesson.designs, rf_lesson.story, rf_lesson.measure),
     ]
 }
 
@@ -361,7 +367,9 @@ def explain(topic: str, engine: str = "meta") -> Explanation:
 
     entry = lesson(topic)
     designs = entry.designs()
-    rows = pd.DataFrame([_count(d, engine) for d in designs], columns=COLUMNS)
+    counted = [_count(d, engine, entry.measure) for d in designs]
+    extra = [k for k in counted[0] if k not in COLUMNS]
+    rows = pd.DataFrame(counted, columns=COLUMNS + extra)
     text = entry.story(rows)  # may add columns (out_channels, receptive_field)
     keep = [d.compared for d in designs]
     compared = rows.loc[keep, ["input", "weights", "biases", "params", "macs"]]

@@ -224,17 +224,26 @@ def check_spatial(record: ModelRecord) -> None:
             "every unit sees its own position only, so it has no receptive field to show")
 
 
-def border_notes(record: ModelRecord, rows: list[tuple[str, Field | None]]) -> list[str]:
-    """Where units start to see past the input's border, and to cover all of it: the first of
-    ``rows`` (paths) in data-flow order, a block counted when it returns."""
-    g = record.geometry
-    spatial = g.spatial
-    size = size_text(spatial)
-    notes = []
+def border_layers(record: ModelRecord, rows: list[tuple[str, Field | None]]
+                  ) -> tuple[str | None, str | None]:
+    """The first of ``rows`` (path, field) in data-flow order (a block counted when it
+    returns) whose window is larger than the input, and the first where every unit covers
+    the whole input."""
+    spatial = record.geometry.spatial
     by_path = record.by_path
     rows = sorted(rows, key=lambda r: _returned(by_path[r[0]][0]))
     past = next((p for p, f in rows if f is not None and f.exceeds(spatial)), None)
     whole = next((p for p, f in rows if f is not None and f.covers(spatial)), None)
+    return past, whole
+
+
+def border_notes(record: ModelRecord, rows: list[tuple[str, Field | None]]) -> list[str]:
+    """Where units start to see past the input's border, and to cover all of it (see
+    :func:`border_layers`), and where the windows were lost."""
+    g = record.geometry
+    size = size_text(g.spatial)
+    notes = []
+    past, whole = border_layers(record, rows)
     if past is not None:
         notes.append(f"the receptive field is larger than the {size} input from "
                      f"{layer_name(past)} on: from there every unit also sees zero padding past "
@@ -247,6 +256,12 @@ def border_notes(record: ModelRecord, rows: list[tuple[str, Field | None]]) -> l
         notes.append(f"receptive fields end at {reason} in {layer_name(where)} (×{count}): the "
                      "windows after it are not one sliding window, so they are left blank")
     return notes
+
+
+def top_level_fields(record: ModelRecord) -> list[tuple[str, Field | None]]:
+    """(path, field) of every top-level module's first call (the stages of a network)."""
+    return [(p, call_field(calls[0])) for p, calls in record.by_path.items()
+            if depth_of(p) == 1]
 
 
 RF_NOTES = [
