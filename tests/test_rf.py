@@ -145,6 +145,9 @@ def test_a_global_gate_makes_every_unit_see_the_whole_map():
     f = call_field(rec.root)
     assert (f.rf, f.jump, f.lo, f.hi) == ((10, 10), (None, None), (-1, -1), (8, 8))
     assert f.covers((8, 8))
+    assert rec.geometry.global_gate == ("aten::mul", "")
+    notes = rf_report(Squeeze(), (2, 8, 8)).notes
+    assert any("from (model) on every unit sees its whole input map" in n for n in notes)
 
 
 class ChannelsLast(nn.Module):
@@ -245,6 +248,12 @@ def test_rf_cli_formats(runner):
 def test_rf_cli_error_is_one_line(runner):
     res = runner.invoke(app, ["rf", "lenet5", "-d", "-1"])
     assert res.exit_code == 2 and "depth" in res.output
+
+
+def test_activations_torch_does_not_tag_pointwise_keep_the_window():
+    # hardswish, GELU in place, PReLU: elementwise, so the 3×3 window passes (rf 3)
+    for act in (nn.Hardswish(), nn.Hardswish(inplace=True), nn.PReLU(2), nn.Mish(inplace=True)):
+        assert field(nn.Sequential(conv(2, 2, 3), act), (2, 8, 8)).rf == (3, 3), act
 
 
 def test_functional_pools_and_rectangular_inputs():

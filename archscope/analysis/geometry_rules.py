@@ -142,6 +142,15 @@ def copy_into(op: Op) -> Geo:
     return broadcast_to(op.geo(src), shape_of(src), out)
 
 
+@on_geometry
+def glu(op: Op, g: Geometry) -> Geo:
+    """GLU halves one dimension (a gate on the other half): fine on channels, Lost on space."""
+    d = int(op.a.get("dim") if op.a.get("dim") is not None else -1) % op.x().dim()
+    if has_axis(g.dims[d]):
+        return op.lost("a gate that halves a spatial axis")
+    return with_shape(g, shape_of(op.outs[0]))
+
+
 def nothing(op: Op) -> Geo:
     """The output's values do not depend on the operands' values (``zeros_like``, ``fill_``)."""
     return None
@@ -163,7 +172,8 @@ RULES: dict[str, Rule] = {
     "constant_pad_nd": pad, "cat": lambda op: _join(op, False),
     "stack": lambda op: _join(op, True), "copy_": copy_into,
     "alias": same, "clone": same, "_to_copy": same, "detach": same, "lift_fresh_copy": same,
-    "native_dropout": lambda op: [same(op), None],
+    "native_dropout": lambda op: [same(op), None], "glu": glu,
+    "log_sigmoid_forward": lambda op: [same(op), None],
     "fill_": nothing, "zero_": nothing, "empty_like": nothing, "zeros_like": nothing,
     "ones_like": nothing, "full_like": nothing, "rand_like": nothing, "randn_like": nothing,
     "new_empty": nothing, "new_zeros": nothing, "new_ones": nothing, "new_full": nothing,
@@ -185,12 +195,16 @@ for _name in ("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_produc
     RULES[_name] = attention
 
 
+# Elementwise ops torch does not tag pointwise (torch 2.13)
+UNTAGGED_ELEMENTWISE = {"where", "gelu_", "hardswish", "hardswish_", "mish_", "threshold_",
+                        "masked_fill_", "_prelu_kernel"}
+
+
 def rule_for(name: str, func: Any) -> Rule | None:
     """The rule of an op: listed, or elementwise when torch tags it pointwise."""
     rule = RULES.get(name)
-    if rule is None and torch.Tag.pointwise in getattr(func, "tags", ()):
-        return elementwise
-    if rule is None and name == "where":
+    if rule is None and (name in UNTAGGED_ELEMENTWISE
+                         or torch.Tag.pointwise in getattr(func, "tags", ())):
         return elementwise
     return rule
 

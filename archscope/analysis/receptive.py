@@ -42,12 +42,14 @@ class CallGeometry:
 @dataclass
 class ModelGeometry:
     """The trace of one forward: the input's spatial size (``()`` when no input is image-like),
-    how many sliding windows touched a spatial axis, and where the windows were lost (reason →
-    [count, the first layer it happened in])."""
+    how many sliding windows touched a spatial axis, where the windows were lost (reason →
+    [count, the first layer it happened in]), and the first elementwise op where a branch that
+    sees the whole map (a squeeze-and-excitation gate) made every unit see all of it."""
 
     spatial: tuple[int, ...]
     windows_on_input: int = 0
     lost: dict[str, list] = field(default_factory=dict)
+    global_gate: tuple[str, str] | None = None  # (op, layer) where a global branch met a local
 
 
 class GeometryTrace:
@@ -98,6 +100,9 @@ class GeometryTrace:
             self.windows.setdefault(call, []).append(win)
             if any(isinstance(g, Geometry) for g in before):
                 self.info.windows_on_input += 1
+        if self.info.global_gate is None and _gates(name, func, before, geos):
+            where = self.recorder.calls[call].record.path if call is not None else ""
+            self.info.global_gate = (f"aten::{name}", where)
         if not any(isinstance(g, Lost) for g in before):
             for g in geos:
                 if isinstance(g, Lost):
@@ -122,6 +127,22 @@ class GeometryTrace:
                                       self.returned.get(c.order, -1))
         record.geometry = self.info
         self.geo.clear()
+
+
+def _layout(g: Geo) -> set[int]:
+    return set(g.axis_dims()) if isinstance(g, Geometry) else set()
+
+
+def _gates(name: str, func: Any, before: list[Geo], after: list[Geo]) -> bool:
+    """An elementwise op whose output has fewer axes that move with the unit than one of its
+    operands: a branch that sees the whole map met one that sees a window."""
+    from .geometry_ops import elementwise
+    from .geometry_rules import rule_for
+
+    if not after or not isinstance(after[0], Geometry) or rule_for(name, func) is not elementwise:
+        return False
+    out = _layout(after[0])
+    return any(_layout(g) - out for g in before)
 
 
 def record_receptive(model_or_name: Any, input_size: Any = None, *,
@@ -252,6 +273,11 @@ def border_notes(record: ModelRecord, rows: list[tuple[str, Field | None]]) -> l
         notes.append(f"every unit covers the whole {size} input from {layer_name(whole)} on")
     elif rows:
         notes.append(f"no layer shown covers the whole {size} input with every unit")
+    if g.global_gate is not None:
+        op, where = g.global_gate
+        notes.append(f"from {layer_name(where)} on every unit sees its whole input map: a branch "
+                     f"that sees all of it (a squeeze-and-excitation gate, a norm over space) "
+                     f"meets the local one at {op}, so rf stops growing with depth")
     for reason, (count, where) in g.lost.items():
         notes.append(f"receptive fields end at {reason} in {layer_name(where)} (×{count}): the "
                      "windows after it are not one sliding window, so they are left blank")
