@@ -250,6 +250,21 @@ def test_rf_cli_error_is_one_line(runner):
     assert res.exit_code == 2 and "depth" in res.output
 
 
+def test_adaptive_pools():
+    # 8 → 4: windows of 2, stride 2 (a 3×3 conv's 3 → 3 + 1 = 4, jump 2); 8 → 1: all 8 units
+    # (3 + 7 = 10, no jump); 1 → 7 (VGG's head on a 32×32 input): every unit sees the one
+    # input unit; 8 → 3 has windows of 3 and 4 pixels: not one sliding window
+    body = conv(1, 1, 3)
+    assert field(nn.Sequential(body, nn.AdaptiveAvgPool2d(4)), (1, 8, 8)).rf == (4, 4)
+    f = field(nn.Sequential(body, nn.AdaptiveMaxPool2d(1)), (1, 8, 8))
+    assert (f.rf, f.jump) == ((10, 10), (None, None))
+    one = nn.Sequential(body, nn.AdaptiveAvgPool2d(1), nn.AdaptiveAvgPool2d(7))
+    assert field(one, (1, 8, 8)).rf == (10, 10)
+    rep = rf_report(nn.Sequential(body, nn.AdaptiveAvgPool2d(3)), (1, 8, 8))
+    assert rep.columns["rf"][-1] is None
+    assert any("adaptive windows of unequal size, 8 → 3" in n for n in rep.notes)
+
+
 def test_activations_torch_does_not_tag_pointwise_keep_the_window():
     # hardswish, GELU in place, PReLU: elementwise, so the 3×3 window passes (rf 3)
     for act in (nn.Hardswish(), nn.Hardswish(inplace=True), nn.PReLU(2), nn.Mish(inplace=True)):

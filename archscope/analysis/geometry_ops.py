@@ -170,9 +170,9 @@ def sliding(op: Op) -> Geo:
         d = first + i
         if win.kind.startswith("adaptive"):
             n_in, n_out = int(x.shape[d]), out[d]
-            if not _ceil_div_ok(n_in, n_out):
+            if has_axis(g.dims[d]) and not _ceil_div_ok(n_in, n_out):
                 return op.lost(f"adaptive windows of unequal size, {n_in} → {n_out}")
-            k = n_in if n_out == 1 else n_in // n_out
+            k = n_in if n_out == 1 or n_in < n_out else n_in // n_out
             g = through_window(g, d, n_out, k, k, 0, 1, op.name)
         else:
             g = through_window(g, d, out[d], win.kernel[i], win.stride[i], win.padding[i],
