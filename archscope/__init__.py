@@ -11,6 +11,8 @@ Public API (imported lazily, so ``import archscope`` is cheap):
 - ``record_model(model_or_name, input_size=None, engine="meta")`` — one forward as a
   :class:`ModelRecord`: a :class:`CallRecord` per module call (what every table aggregates);
 - ``count_models(specs)`` — one summary row per model (patterns such as ``"torchvision:resnet*"``);
+- ``diff_models(a, b)`` — two models aligned layer by layer, and where they differ
+  (:class:`ModelDiff`); ``rf_report(model_or_name)`` — every module's receptive field;
 - ``verify_googlenet()`` — Table 1 of the paper; ``crosscheck_torchinfo(model)`` — torchinfo;
 - ``bench(models, device=..., batch_sizes=..., dtypes=...)`` — latency sweep (:class:`BenchResults`);
 - ``load_results(paths)`` — bench JSON files merged into one DataFrame.
@@ -44,6 +46,9 @@ _LAZY = {
     "CallRecord": "archscope.analysis.records",
     "record_model": "archscope.analysis.record",
     "count_models": "archscope.analysis.model_set",
+    "diff_models": "archscope.analysis.diff_view",
+    "ModelDiff": "archscope.analysis.diff_view",
+    "rf_report": "archscope.analysis.receptive",
     "engine_names": "archscope.analysis.engines",
     "ArchscopeError": "archscope.errors",
     "report": "archscope.report",

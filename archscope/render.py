@@ -33,6 +33,8 @@ class Format(str, enum.Enum):
 
 # Columns shown as fractions of the whole (0.25 → "25.00%") in text and Markdown.
 PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_diff", "ops_diff"}
+# Differences (B − A): an explicit sign in text and Markdown (+128, -64, 0).
+SIGNED_COLUMNS = {"d_params", "d_macs", "d_flops"}
 # Integer columns that are labels, not quantities: no thousands separators.
 PLAIN_INT_COLUMNS = {"year"}
 # Yes/no columns about a row's parameters: "-" in text and Markdown on a row that has none
@@ -129,6 +131,8 @@ def format_cell(column: str, value: Any) -> str:
     if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
         return f"{100 * value:.2f}%"
     if isinstance(value, int):
+        if column in SIGNED_COLUMNS:
+            return f"{value:+,}" if value else "0"
         return str(value) if column in PLAIN_INT_COLUMNS else f"{value:,}"
     if isinstance(value, float):
         return format_float(value)

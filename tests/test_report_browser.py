@@ -143,9 +143,9 @@ def test_report_renders_offline_in_chromium(tmp_path):
     # the long name is whole in its cell and wraps onto more lines than a short one takes
     heights = dict(names)
     assert f"net.py:{LONG}" in heights and heights[f"net.py:{LONG}"] > heights["lenet5"]
-    # 3 totals + 3 × (stage bars, treemap) + kind bars + share scatter
+    # 3 totals + 3 × (stage bars, treemap) + kind bars + share scatter + receptive fields
     # + latency, throughput, work, per-layer time share, roofline + every lesson
-    assert n_plots == 2 + 3 * 2 + 2 + 5 + len(LESSONS)
+    assert n_plots == 2 + 3 * 2 + 2 + 1 + 5 + len(LESSONS)
     assert all(d["svgs"] > 0 for d in drawn), drawn
     assert all(d["traces"] > 0 and d["marks"] > 0 for d in drawn), drawn
     assert errors == []

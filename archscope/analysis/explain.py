@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import ArchscopeError, closest
+from . import explain_rf as rf_lesson
 from .engines import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Lesson:
     map_size: tuple[int, int]  # H×W of the compared designs' input
     designs: Callable[[], list[Design]]
     story: Callable[[pd.DataFrame], str]
+    # columns measured on each built design beside the counts (the receptive field)
+    measure: Callable[[nn.Module, tuple[int, int, int]], dict] | None = None
 
 
 @dataclass
@@ -66,7 +69,7 @@ class Explanation:
     map_size: tuple[int, int]
 
 
-def _count(d: Design, engine: str) -> dict:
+def _count(d: Design, engine: str, measure: Callable | None = None) -> dict:
     import torch
 
     from .flops import flop_report
@@ -74,7 +77,7 @@ def _count(d: Design, engine: str) -> dict:
     with torch.device("meta"):
         module = d.build()
     t = flop_report(module, d.input_size, engine=engine).total
-    return {
+    row = {
         "design": d.name,
         "input": "x".join(map(str, d.input_size)),
         "output": t["output_shape"].partition("x")[2],  # one sample: drop the batch of 1
@@ -83,6 +86,7 @@ def _count(d: Design, engine: str) -> dict:
         "params": int(t["params"]),
         "macs": int(t["macs"]),
     }
+    return {**row, **measure(module, d.input_size)} if measure is not None else row
 
 
 def _pct(a: int, b: int) -> str:
@@ -335,6 +339,8 @@ LESSONS: dict[str, Lesson] = {
         Lesson("residual", "Basic vs bottleneck residual block (He et al. 2016, Fig. 5) on 56×56",
                "basic (64) vs bottleneck (256) residual block on 56×56, the paper's Fig. 5",
                (56, 56), _residual_designs, _residual_story),
+        Lesson("receptive-field", rf_lesson.TITLE, rf_lesson.SUMMARY, rf_lesson.MAP_SIZE,
+               rf_lesson.designs, rf_lesson.story, rf_lesson.measure),
     ]
 }
 
@@ -362,7 +368,9 @@ def explain(topic: str, engine: str = DEFAULT_ENGINE) -> Explanation:
 
     entry = lesson(topic)
     designs = entry.designs()
-    rows = pd.DataFrame([_count(d, engine) for d in designs], columns=COLUMNS)
+    counted = [_count(d, engine, entry.measure) for d in designs]
+    extra = [k for k in counted[0] if k not in COLUMNS]
+    rows = pd.DataFrame(counted, columns=COLUMNS + extra)
     text = entry.story(rows)  # may add columns (out_channels, receptive_field)
     keep = [d.compared for d in designs]
     compared = rows.loc[keep, ["input", "weights", "biases", "params", "macs"]]

@@ -40,15 +40,17 @@ def record_model(
     return record_target(target, inputs, engine=eng.name)
 
 
-def record_target(target: Target, inputs: ModelInputs, *, engine: str = DEFAULT_ENGINE
-                  ) -> ModelRecord:
-    """Record one forward of an already built target on ``inputs``."""
+def record_target(target: Target, inputs: ModelInputs, *, engine: str = DEFAULT_ENGINE,
+                  watch: Any = None) -> ModelRecord:
+    """Record one forward of an already built target on ``inputs``; ``watch`` follows the
+    forward beside the counting (the meta engine's, see :class:`.engines.meta.MetaEngine`)."""
     from .engines.recorder import ForwardFailed
 
     eng = get_engine(engine)
+    extra = {"watch": watch} if watch is not None else {}
     try:
         with contextlib.redirect_stdout(sys.stderr):  # a model that prints must not corrupt -f json
-            record = eng.record(target.model, inputs, name=target.name)
+            record = eng.record(target.model, inputs, name=target.name, **extra)
     except ForwardFailed as failed:
         raise forward_error(target, inputs, failed.exc, failed.where) from failed.exc
     record.notes = [*target.notes, *record.notes]

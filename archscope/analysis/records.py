@@ -30,6 +30,8 @@ from .costs import Cost
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .receptive import CallGeometry, ModelGeometry
+
 ROOT_NAME = "(model)"
 
 # Fields of CallRecord that add up across calls and subtrees (see the module docstring).
@@ -93,6 +95,8 @@ class CallRecord:
     trainable: int = 0
     uncounted: dict[str, int] = field(default_factory=dict)
     is_leaf: bool = True  # no module call ran inside this one
+    # receptive field of the first output and the sliding windows run (only when traced)
+    geometry: CallGeometry | None = None
 
     @property
     def params(self) -> int:
@@ -143,6 +147,7 @@ class ModelRecord:
     dead_params: int = 0
     dead_modules: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    geometry: ModelGeometry | None = None  # the receptive-field trace, when one ran
 
     @property
     def root(self) -> CallRecord:

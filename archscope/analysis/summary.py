@@ -1,5 +1,8 @@
 """``summary``: the module tree with output shapes, params and MACs, plus memory.
 
+On an image-like input the tree also shows each module's output receptive field (``rf``,
+``jump``, ``start``; see :mod:`.receptive`), read from the meta engine's geometry trace.
+
 Each tree row aggregates its whole subtree (a block's params and MACs include its children's),
 over every call. Rows carry the full module path and its depth; text and Markdown indent each
 name by its depth. Memory: parameter bytes = params × dtype size; activation bytes = the sum of
@@ -16,8 +19,10 @@ from ..errors import ArchscopeError
 from .engines import DEFAULT_ENGINE, get_engine
 from .flops import FLOP_NOTES, float_bytes
 from .params import record_notes, shape_text
-from .record import record_model
-from .records import LayerTable, ModelRecord, depth_of, layer_name, nbytes
+from ..models import load_target, resolve_inputs
+from .record import record_target
+from .receptive import RF_NOTES, attach_geometry, call_field, field_columns, has_fields
+from .records import ROOT_NAME, LayerTable, ModelRecord, depth_of, layer_name, nbytes
 from .rows import subtree_totals
 
 
@@ -41,6 +46,12 @@ def summary_view(record: ModelRecord, *, depth: int | None = 3, dtype: Any = "fp
         columns["macs"].append(cost.macs)
         columns["flops"].append(cost.flops)
         columns["calls"].append(fig.calls)
+    fields = has_fields(record)
+    if fields:
+        for path in columns["layer"]:
+            f = call_field(record.by_path["" if path == ROOT_NAME else path][0])
+            for k, v in field_columns(f).items():
+                columns.setdefault(k, []).append(v)
     root = tree[""]
     cost = root.cost
     act = elem * root.activation_elements
@@ -66,6 +77,8 @@ def summary_view(record: ModelRecord, *, depth: int | None = 3, dtype: Any = "fp
         f"({total['param_bytes'] / mib:.1f} MiB); activations {act:,} B ({act / mib:.1f} MiB) = "
         f"every leaf call's output in one forward at batch {batch}; input {input_bytes:,} B",
     ]
+    if fields:
+        notes.append(RF_NOTES[0])
     notes += record_notes(record)
     if record.uncounted:
         listed = ", ".join(f"{op} ×{n}" for op, n in sorted(record.uncounted.items()))
@@ -82,11 +95,19 @@ def summary_report(
     depth: int | None = 3, engine: str = DEFAULT_ENGINE, dtype: Any = "fp32",
     kwargs: dict | None = None,
 ) -> LayerTable:
-    """The module tree down to ``depth`` (None: all), subtree totals per row, and memory."""
+    """The module tree down to ``depth`` (None: all), subtree totals per row, and memory; with
+    receptive fields on an image-like input (traced by the meta engine whichever ``engine``
+    counts)."""
+    from .receptive import GeometryTrace
+
     get_engine(engine)
     if depth is not None and depth < 0:
         raise ArchscopeError(f"depth {depth} must be ≥ 0")
     float_bytes(dtype)
-    record = record_model(model_or_name, input_size, batch_size=batch_size, engine=engine,
-                          kwargs=kwargs)
+    target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
+    inputs = resolve_inputs(target, input_size, batch_size)
+    traced = record_target(target, inputs, engine="meta", watch=GeometryTrace())
+    record = traced if engine == "meta" else record_target(target, inputs, engine=engine)
+    if record is not traced:
+        attach_geometry(record, traced)
     return summary_view(record, depth=depth, dtype=dtype)

@@ -31,10 +31,13 @@ def report_cmd(
     input_size: InputSizeOpt = None,
     engine: EngineOpt = DEFAULT,
     kwargs: KwargsOpt = None,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="With two models: a Differences section, the second against the first "
+        "(as `archscope diff A B`).")] = False,
 ) -> None:
     """Interactive HTML report: params and MACs per model and per layer, timings if given."""
     from ..report.build import build_report
 
     path = build_report(models, bench or None, output, title, input_size=input_size,
-                        engine=engine.value, kwargs=parse_kwargs(kwargs))
+                        engine=engine.value, kwargs=parse_kwargs(kwargs), diff=diff)
     typer.echo(f"wrote {path}", err=True)

@@ -20,7 +20,8 @@ def report(models: Sequence[Any], bench: Sequence[Any] | None = None, output: An
            title: str | None = None, **options: Any) -> Path:
     """Write the HTML report of ``models`` and return its path (see :func:`.build.build_report`).
 
-    ``options``: ``input_size``, ``engine`` ("meta" by default, or "fvcore"), ``kwargs``.
+    ``options``: ``input_size``, ``engine`` ("meta" by default, or "fvcore"), ``kwargs``,
+    ``diff`` (two models: a Differences section).
     """
     from .build import build_report
 

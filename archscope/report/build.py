@@ -39,13 +39,14 @@ def default_output(models: Sequence[str]) -> Path:
 def gather_models(models: Sequence[Any], input_size: Any = None, engine: str = "meta",
                   kwargs: dict | None = None) -> list[D.ModelData]:
     """Count every model per leaf layer with the chosen engine."""
-    from ..analysis.flops import flop_report
     from ..specs import is_spec
     from ..zoo import model_info
 
+    from .compare import count_with_fields
+
     out = []
     for spec in models:
-        table = flop_report(spec, input_size, engine=engine, kwargs=kwargs)
+        table = count_with_fields(spec, input_size, engine, kwargs)  # with receptive fields
         year = family = None
         if isinstance(spec, str) and not is_spec(spec):  # torchvision:…, file.py:… have no zoo entry
             info = model_info(spec)
@@ -70,14 +71,15 @@ def load_bench(bench: Any) -> pd.DataFrame:
 
 def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
                  output: Any = None, title: str | None = None, *, input_size: Any = None,
-                 engine: str = "meta", kwargs: dict | None = None) -> Path:
+                 engine: str = "meta", kwargs: dict | None = None, diff: bool = False) -> Path:
     """Write the HTML report of ``models`` (zoo names or modules) and return its path.
 
     ``bench`` is a list of result files written by ``archscope bench`` (or the DataFrame
     ``archscope.load_results`` returns); their timings add the
     latency, throughput, roofline and per-layer time sections. ``output`` defaults to
     ``reports/<models>.html``; the folder ``reports/`` is created when the default is used, an
-    explicit path's folder must exist.
+    explicit path's folder must exist. ``diff`` (exactly two models) adds a "Differences"
+    section: the second model against the first (:func:`archscope.analysis.diff_view.diff_models`).
     """
     import plotly.offline
 
@@ -87,6 +89,9 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
         models = [models]
     if not models:
         raise ArchscopeError("give at least one model, e.g. `archscope report googlenet vgg16`")
+    if diff and len(models) != 2:
+        raise ArchscopeError(f"--diff compares two models, got {len(models)}; e.g. `archscope "
+                             "report googlenet torchvision:googlenet --diff`")
     explicit = output
     if output is None:
         names = [D.short_name(m) if isinstance(m, str) else type(m).__name__.lower()
@@ -109,7 +114,12 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     from .page import render_page
 
     per_layer = D.per_layer_frame(bench_df) if bench_df is not None else None
-    sections = build_sections(gathered, bench_df, engine, per_layer)
+    differences = None
+    if diff:
+        from ..analysis.diff_view import diff_models
+
+        differences = diff_models(models[0], models[1], input_size, kwargs=kwargs)
+    sections = build_sections(gathered, bench_df, engine, per_layer, differences)
     subtitle = (f"{len(gathered)} model{'s' if len(gathered) > 1 else ''} · counting engine: "
                 f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None
                                else ""))

@@ -102,9 +102,17 @@ def lesson_section(engine: str) -> Section:
 
 
 def build_sections(models: list[D.ModelData], bench: pd.DataFrame | None, engine: str,
-                   per_layer: pd.DataFrame | None = None) -> list[Section]:
+                   per_layer: pd.DataFrame | None = None, differences: Any = None
+                   ) -> list[Section]:
+    from .compare import diff_section, rf_section
+
     colors = F.model_colors([m.name for m in models])
     sections = model_sections(models, colors)
+    if differences is not None:
+        sections.append(diff_section(differences))
+    fields = rf_section(models, colors)
+    if fields is not None:
+        sections.append(fields)
     if bench is not None and len(bench):
         sections += bench_sections(bench, models, colors, per_layer)
     sections.append(lesson_section(engine))

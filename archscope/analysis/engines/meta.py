@@ -25,11 +25,11 @@ import torch
 from torch import nn
 
 from ...adapters.torch_function import inner_visible
+from ...errors import one_line
 from ...inputs import ModelInputs
 from ..costs import UNKNOWN
 from ..records import ModelRecord
 from .meta_shapes import MetaShapeMode
-from ...errors import one_line
 from .recorder import (CallRecorder, ForwardFailed, ParamReads, ParamRef, eval_mode,
                        failures_named, tensors_in)
 
@@ -83,14 +83,18 @@ class MetaOp:
 
 
 class _Counting(MetaShapeMode):
-    """Costs every dispatched op (unless inside a composite already costed whole)."""
+    """Costs every dispatched op (unless inside a composite already costed whole); a ``watch``
+    sees every op, composites' insides included."""
 
-    def __init__(self, recorder: CallRecorder) -> None:
+    def __init__(self, recorder: CallRecorder, watch: Any = None) -> None:
         super().__init__()
         self.recorder = recorder
         self.inside_composite = 0
+        self.watch = watch
 
     def observe(self, func: Any, name: str, args: tuple, kwargs: dict, out: Any) -> None:
+        if self.watch is not None:
+            self.watch.op(func, name, args, kwargs, out)
         if self.inside_composite:
             return
         if kwargs:
@@ -174,13 +178,19 @@ def _reads_values(failed: ForwardFailed) -> bool:
 
 
 class MetaEngine:
+    """``watch`` (optional) follows the forward beside the counting: ``start(recorder, args,
+    kwargs)`` before it, ``op(func, name, args, kwargs, out)`` for every dispatched op,
+    ``output(call_index, value)`` as each module call returns, ``finish(record)`` at the end
+    (the receptive-field trace, :mod:`archscope.analysis.receptive`, is one)."""
+
     name = "meta"
 
-    def record(self, model: nn.Module, inputs: ModelInputs, *, name: str) -> ModelRecord:
+    def record(self, model: nn.Module, inputs: ModelInputs, *, name: str, watch: Any = None
+               ) -> ModelRecord:
         """Record one forward on meta tensors; a forward that reads tensor values is counted on
         a real CPU forward instead (zero-filled weights), with a note that says so."""
         try:
-            return self._record(model, inputs, name, "meta")
+            return self._record(model, inputs, name, "meta", watch)
         except ForwardFailed as failed:
             if not _reads_values(failed):
                 raise
@@ -188,21 +198,23 @@ class MetaEngine:
         from ...models import materialize
 
         materialize(model, "cpu")
-        record = self._record(model, inputs, name, "cpu")
+        record = self._record(model, inputs, name, "cpu", watch)
         record.notes.append(f"counted on a real CPU forward with zero-filled weights: the "
                             f"forward reads tensor values, which the meta device lacks ({why})")
         return record
 
-    def _record(self, model: nn.Module, inputs: ModelInputs, name: str, device: str
-                ) -> ModelRecord:
-        recorder = CallRecorder(model)
+    def _record(self, model: nn.Module, inputs: ModelInputs, name: str, device: str,
+                watch: Any) -> ModelRecord:
+        recorder = CallRecorder(model, on_output=watch.output if watch is not None else None)
         if device == "meta":
             on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
             state, aliases = (None, {}) if on_meta else _stand_ins(model, recorder)
         else:
             state, aliases = None, {}
         args, kwargs = inputs.tensors(device)
-        counting = _Counting(recorder)
+        if watch is not None:
+            watch.start(recorder, args, kwargs)
+        counting = _Counting(recorder, watch)
         functions = _Functions(recorder, counting, aliases)
         with failures_named(recorder), torch.no_grad(), eval_mode(model), recorder.hooks(), \
                 functions, counting:
@@ -210,7 +222,10 @@ class MetaEngine:
                 model(*args, **kwargs)
             else:
                 torch.func.functional_call(model, state, args, kwargs)
-        return recorder.finish(name, self.name, inputs.specs)
+        record = recorder.finish(name, self.name, inputs.specs)
+        if watch is not None:
+            watch.finish(record)
+        return record
 
 
 ENGINE = MetaEngine()

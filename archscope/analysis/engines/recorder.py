@@ -79,15 +79,17 @@ class CallRecorder:
     ``spec_of`` reads a tensor's spec; inside a TorchScript trace the fvcore engine passes one
     that reads the trace's own value types, since ``tensor.shape`` there records graph nodes.
     ``on_enter``/``on_exit`` run after a call opens and before it closes (the fvcore engine
-    marks each call's scope in the trace).
+    marks each call's scope in the trace); ``on_output`` gets each call's index and the value it
+    returned (the receptive-field trace reads the output tensors' geometry there).
     """
 
     def __init__(self, model: nn.Module, spec_of: SpecOf = tensor_spec,
                  on_enter: Callable[[int], None] | None = None,
-                 on_exit: Callable[[int], None] | None = None) -> None:
+                 on_exit: Callable[[int], None] | None = None,
+                 on_output: Callable[[int, Any], None] | None = None) -> None:
         self.model = model
         self.spec_of = spec_of
-        self.on_enter, self.on_exit = on_enter, on_exit
+        self.on_enter, self.on_exit, self.on_output = on_enter, on_exit, on_output
         self.calls: list[_Open] = []
         self.stack: list[int] = []
         self.n_calls: dict[str, int] = {}
@@ -132,6 +134,8 @@ class CallRecorder:
             return  # a hook of a call whose pre-hook we did not see
         order = self.stack[-1]
         self.calls[order].record.outputs = tuple(self.spec_of(t) for t in tensors_in(output))
+        if self.on_output is not None:
+            self.on_output(order, output)
         if self.on_exit is not None:
             self.on_exit(order)
         self.stack.pop()
