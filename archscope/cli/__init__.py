@@ -12,5 +12,6 @@ from . import zoo as _zoo  # noqa: F401  (registers list, params)
 from . import counting as _counting  # noqa: F401  (registers flops, summary, explain, verify)
 from . import report as _report  # noqa: F401  (registers report)
 from . import bench as _bench  # noqa: F401  (registers bench)
+from . import training as _training  # noqa: F401  (registers memory)
 
 __all__ = ["app", "main"]

@@ -120,9 +120,16 @@ def batch_norm_eval(args, kwargs):
 
 
 def native_batch_norm(args, kwargs):
-    """``native_batch_norm`` in eval mode (``training`` False) has the same three outputs."""
+    """``native_batch_norm``: the same three outputs in eval mode. In training (the training
+    count), the batch mean and inverse deviation are kept in fp32 for a half-precision input,
+    as CUDA and CPU kernels keep them; the running statistics are updated in place."""
     training = args[5] if len(args) > 5 else kwargs.get("training", True)
-    return NotImplemented if training else batch_norm_eval(args, kwargs)
+    out = batch_norm_eval(args, kwargs)
+    if not training or out is NotImplemented:
+        return out
+    x = args[0]
+    stats = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    return out[0], _empty(tuple(out[1].shape), stats), _empty(tuple(out[2].shape), stats)
 
 
 def addmm(args, kwargs):
