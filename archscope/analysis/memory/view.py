@@ -26,9 +26,25 @@ STATE = {"sgd": "none", "momentum": "one momentum buffer", "adam": "two moments 
          "adamw": "two moments (m, v)"}
 
 
+def human(n: int) -> str:
+    """``3,090,219,008 B (2.88 GiB)``."""
+    for unit, size in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if n >= size:
+            return f"{n:,} B ({n / size:.3g} {unit})"
+    return f"{n:,} B"
+
+
+def _peaks(est: MemoryEstimate) -> str:
+    t = est.total
+    if not est.train:
+        return f"peak of an inference forward: {human(t['peak_infer_bytes'])}"
+    return (f"peak of a training step: {human(t['peak_train_bytes'])}, during the "
+            f"{est.peak_phase}; of an inference forward: {human(t['peak_infer_bytes'])}")
+
+
 def _notes(est: MemoryEstimate, amp: bool, frozen: list[str]) -> list[str]:
     p, c = est.param_dtype, est.compute_dtype
-    notes = [f"bytes; parameters at {p}, activations at {c}" + (
+    notes = [_peaks(est),f"bytes; parameters at {p}, activations at {c}" + (
         f" (mixed precision: fp32 master weights, gradients and optimizer state; the forward "
         f"cast to {c} where CUDA's autocast casts, its weight copies kept for the forward)"
         if amp else "")]
@@ -43,7 +59,7 @@ def _notes(est: MemoryEstimate, amp: bool, frozen: list[str]) -> list[str]:
             "peak_train_bytes: the most bytes alive during one step (train-mode forward, "
             "backward, optimizer.step(), zero_grad(set_to_none=True)), following every "
             "tensor from its birth to its release, from the parameters, buffers, optimizer state "
-            f"and input batch on; highest during the {est.peak_phase}",
+            "and input batch on",
         ]
     notes += [
         "peak_infer_bytes: the same for one forward in eval mode under no_grad",

@@ -79,7 +79,7 @@ def record_training(target: Target, inputs: ModelInputs, *, freeze: tuple[str, .
                         "whose ops have meta kernels")
     with contextlib.redirect_stdout(sys.stderr):  # a model that prints must not corrupt -f json
         step.forward()
-        step.backward()
+        step.backward(dense_seed=False)
     record = step.finish()
     record.notes = [*target.notes, *record.notes]
     graph = step.graph
@@ -102,12 +102,13 @@ def training_record(model_or_name: Any, input_size: Any = None, *, batch_size: i
     return record_training(target, inputs, freeze=tuple(freeze))
 
 
-def train_counts(model_or_name: Any, input_size: Any = None, *, batch_size: int | None = None,
-                 freeze: tuple[str, ...] | list[str] = (), kwargs: dict | None = None
+def train_counts(model_or_name: Any, input_shape: tuple[int, ...], *,
+                 kwargs: dict | None = None, freeze: tuple[str, ...] | list[str] = ()
                  ) -> tuple[Cost, Cost]:
-    """(forward, backward) of one training step, each a :class:`Cost` (MACs and other FLOPs by
-    category) for the whole batch; the step is their sum. What ``bench --mode train`` divides
-    by its time."""
-    rec = training_record(model_or_name, input_size, batch_size=batch_size, freeze=freeze,
-                          kwargs=kwargs)
+    """(forward, backward) of one training step on an input of ``input_shape`` (N, C, H, W),
+    each a :class:`Cost` (MACs and other FLOPs by category) for the whole batch; the step is
+    their sum (no loss function counted). What ``bench --mode train`` divides by its time, as
+    :func:`archscope.bench.counts.model_counts` gives the inference forward."""
+    rec = training_record(model_or_name, tuple(input_shape[1:]), batch_size=int(input_shape[0]),
+                          freeze=freeze, kwargs=kwargs)
     return rec.forward_cost, rec.backward_cost

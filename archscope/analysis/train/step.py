@@ -187,17 +187,27 @@ class TrainingStep:
         self.outputs = [t for t in tensors_in(out) if t.requires_grad]
         return self.outputs
 
-    def backward(self) -> None:
-        """Autograd from a gradient of ones on every output that requires grad."""
+    def backward(self, dense_seed: bool = True) -> None:
+        """Autograd from a gradient of ones on every output that requires grad.
+
+        ``dense_seed``: each gradient of ones is a tensor of the output's size, as a loss's
+        backward makes one (the memory estimate). Otherwise the outputs' sum is differentiated,
+        whose gradient of ones is a broadcast scalar: the same ops and costs, without
+        ``torch.autograd.backward``'s check of given gradients, which imports sympy (0.5 s)."""
         if not self.outputs:
             raise ArchscopeError(f"no output of {self.target.name} requires grad, so a training "
                                  "step has nothing to differentiate")
-        self.ops.phase = BACKWARD
         try:
             with self.ops:
-                seeds = [torch.ones_like(t) for t in self.outputs]
-                torch.autograd.backward(self.outputs, seeds)
-                del seeds
+                if not dense_seed:
+                    total = sum(t.sum() for t in self.outputs)  # phase OTHER: not counted
+                self.ops.phase = BACKWARD
+                if dense_seed:
+                    seeds = [torch.ones_like(t) for t in self.outputs]
+                    torch.autograd.backward(self.outputs, seeds)
+                    del seeds
+                else:
+                    total.backward()
         except (KeyboardInterrupt, ArchscopeError):
             raise
         except Exception as exc:

@@ -1,11 +1,12 @@
 """``flops --mode train``: the forward table of a training step with its backward beside it.
 
-Each row is a :func:`~archscope.analysis.flops.flop_view` row of the train-mode forward, plus
-the backward work of every call it stands for: ``backward_macs`` = ``grad_input_macs`` +
-``grad_weight_macs``, ``backward_other_flops`` by category, ``backward_flops`` (2 × MACs +
-other) and ``train_macs`` (forward + backward). The totals add ``forward_macs``,
-``backward_macs``, ``grad_input_macs``, ``grad_weight_macs``, ``train_macs`` and the same in
-FLOPs. Column sums equal the totals.
+Each row is a :func:`~archscope.analysis.flops.flop_view` row of the train-mode forward (its
+layer, parameters and forward ``macs`` and ``other_flops``), plus the backward work of every
+call it stands for: ``backward_macs`` = ``grad_input_macs`` + ``grad_weight_macs``,
+``backward_other_flops`` by category, and ``train_macs`` (forward + backward). The totals add
+``forward_macs``, ``backward_macs``, ``grad_input_macs``, ``grad_weight_macs``,
+``train_macs``, and in FLOPs (2 × MACs + other FLOPs) ``flops``, ``backward_flops`` and
+``train_flops``. Column sums equal the totals.
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ TRAIN_NOTES = [
     "statistics; 1 with running statistics) · pool: max 1, avg window per output gradient · "
     "activation 1/element · softmax 4/element · gradient sums where a tensor feeds two layers: "
     "elementwise, on the layer that made it",
-    "train_macs = forward + backward MACs; backward_flops = 2 × backward_macs + backward other "
-    "FLOPs",
+    "train_macs = forward + backward MACs; in the totals, backward_flops = 2 × backward_macs + "
+    "backward other FLOPs, train_flops = forward + backward FLOPs",
 ]
+
+
+# The forward columns a training table keeps (the rest are in the forward's own table).
+TRAIN_COLUMNS = ("layer", "type", "output_shape", "params", "trainable", "macs", "other_flops")
 
 
 def rows_covering(record: ModelRecord, depth: int | None, calls: Iterable[int]) -> list[str]:
@@ -64,13 +69,15 @@ def train_view(train: TrainRecord, *, depth: int | None = None, dtype: Any = "fp
             sums[row].add(Cost(g.grad_input_macs, g.other), weight=False)
             sums[row].add(Cost(g.grad_weight_macs), weight=True)
     back = [sums[r].cost() for r in rows]
-    cols = table.columns
+    forward = table.columns
+    cols = {k: forward[k] for k in TRAIN_COLUMNS}
     cols["backward_macs"] = [c.macs for c in back]
     cols["grad_input_macs"] = [sums[r].grad_input_macs for r in rows]
     cols["grad_weight_macs"] = [sums[r].grad_weight_macs for r in rows]
     cols["backward_other_flops"] = [c.ordered_other() for c in back]
-    cols["backward_flops"] = [c.flops for c in back]
     cols["train_macs"] = [f + b for f, b in zip(cols["macs"], cols["backward_macs"])]
+    cols["calls"] = forward["calls"]
+    table.columns = cols
     forward, backward = train.forward_cost, train.backward_cost
     table.total.update({
         "forward_macs": forward.macs,
@@ -91,6 +98,7 @@ def train_view(train: TrainRecord, *, depth: int | None = None, dtype: Any = "fp
         notes.append(f"backward ops without a cost handle, NOT in these totals: {listed}")
         table.total["uncounted_backward_ops"] = dict(sorted(train.uncounted.items()))
     table.notes[:0] = notes
+    table.notes = [n for n in table.notes if not n.startswith("intensity")]  # not shown here
     table.meta["mode"] = "train"
     return table
 
