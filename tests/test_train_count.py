@@ -48,6 +48,10 @@ def test_linear_layers_forward_grad_input_grad_weight():
     assert t["backward_flops"] == 2 * 210 + 42
     for col in ("backward_macs", "grad_input_macs", "grad_weight_macs", "train_macs"):
         assert rep.rows[col].sum() == t[col]
+    flops = flop_report(mlp(), "3,6", mode="train", unit="flops")
+    # forward FLOPs 2·150 + 15 + 15 + 12 = 342; the step 342 + 462 = 804
+    assert flops.total["train_flops"] == 804 == flops.rows["train_flops"].sum()
+    assert flops.rows["train_flop_share"].sum() == pytest.approx(1.0)
 
 
 def convs():
@@ -189,7 +193,7 @@ def test_every_zoo_model_backward_is_twice_its_weighted_layers(name):
     layer that reads the input; in a block every branch may read it)."""
     rec = training_record(name, batch_size=2)
     first = next(c for c in rec.record.calls if c.cost.macs)
-    assert rec.uncounted == {} and rec.record.uncounted == {}
+    assert rec.uncounted == {} and rec.record.uncounted == {} and rec.unclaimed == 0
     assert rec.grad_weight_macs == rec.forward_cost.macs
     assert rec.grad_input_macs == rec.forward_cost.macs - first.cost.macs
 

@@ -34,13 +34,16 @@ class TrainRecord:
 
     ``backward[i]`` is what call ``i`` of ``record.calls`` cost in the backward (its module's
     other FLOPs regrouped as the forward's are: LRN's under ``norm``); ``frozen`` the names of
-    the parameters frozen by pattern; ``uncounted`` the backward ops without a cost handle.
+    the parameters frozen by pattern; ``uncounted`` the backward ops without a cost handle;
+    ``unclaimed`` how many costed backward ops no layer's backward received (charged to the
+    root call, and said in the notes).
     """
 
     record: ModelRecord
     backward: list[GradCost]
     frozen: list[str] = field(default_factory=list)
     uncounted: dict[str, int] = field(default_factory=dict)
+    unclaimed: int = 0
 
     @property
     def forward_cost(self) -> Cost:
@@ -89,7 +92,11 @@ def record_training(target: Target, inputs: ModelInputs, *, freeze: tuple[str, .
         other = regroup_module(call.type, Cost(0, g.other)).other
         backward.append(GradCost(g.grad_input_macs, g.grad_weight_macs, dict(other),
                                  dict(g.uncounted)))
-    return TrainRecord(record, backward, sorted(step.frozen), dict(graph.uncounted))
+    if graph.unclaimed:
+        record.notes.append(f"{graph.unclaimed} backward ops ran outside every layer's backward "
+                            "and are charged to the model's own row")
+    return TrainRecord(record, backward, sorted(step.frozen), dict(graph.uncounted),
+                       graph.unclaimed)
 
 
 def training_record(model_or_name: Any, input_size: Any = None, *, batch_size: int | None = None,

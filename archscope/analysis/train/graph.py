@@ -96,6 +96,7 @@ class GradGraph:
         self.pending: list[_Op] = []
         self.backward: dict[int, GradCost] = {}
         self.uncounted: dict[str, int] = {}
+        self.unclaimed = 0  # ops with a cost that no node received, charged to the root
 
     # ------------------------------------------------------------------ the forward
     def mark_data(self, *values: Any) -> None:
@@ -147,15 +148,24 @@ class GradGraph:
     def _enter(self, node: Any):
         def hook(grad_outputs):
             frame = _Frame(node, self.call_of[node])
-            ids = {id(g) for g in grad_outputs if g is not None}
-            keep = []
-            for op in self.pending:  # the engine summed this node's incoming gradient
-                (frame.ops if any(id(o) in ids for o in op.outs if o is not None)
-                 else keep).append(op)
-            self.pending = keep
+            frame.ops = self._summed_into(grad_outputs)
             self.frames.append(frame)
 
         return hook
+
+    def _summed_into(self, grad_outputs: tuple) -> list[_Op]:
+        """The pending ops that made these gradients (the engine's sums for a tensor used
+        several times: ``(a + b) + c`` is two adds), taken off the pending list."""
+        wanted = {id(g) for g in grad_outputs if g is not None}
+        mine, keep = [], []
+        for op in reversed(self.pending):
+            if any(id(o) in wanted for o in op.outs if o is not None):
+                mine.append(op)
+                wanted.update(id(t) for t in op.ins)
+            else:
+                keep.append(op)
+        self.pending = keep[::-1]
+        return mine[::-1]
 
     def _exit(self, node: Any):
         def hook(grad_inputs, grad_outputs):
@@ -215,6 +225,7 @@ class GradGraph:
         root = self.backward.setdefault(0, GradCost())
         for op in self.pending:
             root.add(op.cost, False)
+        self.unclaimed = len(self.pending)
         self.pending = []
         for h in self.handles:
             h.remove()

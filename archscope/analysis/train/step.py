@@ -179,7 +179,9 @@ class TrainingStep:
                 stack.enter_context(self.functions)
                 stack.enter_context(self.ops)
                 self.ops.phase = FORWARD
-                out = torch.func.functional_call(self.model, self.state, self.args, self.kwargs)
+                # the state names every alias of a shared tensor already: no untying to check
+                out = torch.func.functional_call(self.model, self.state, self.args, self.kwargs,
+                                                 tie_weights=False)
         except ForwardFailed as failed:
             raise self._forward_error(failed) from failed.exc
         finally:

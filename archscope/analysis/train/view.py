@@ -3,7 +3,9 @@
 Each row is a :func:`~archscope.analysis.flops.flop_view` row of the train-mode forward (its
 layer, parameters and forward ``macs`` and ``other_flops``), plus the backward work of every
 call it stands for: ``backward_macs`` = ``grad_input_macs`` + ``grad_weight_macs``,
-``backward_other_flops`` by category, and ``train_macs`` (forward + backward). The totals add
+``backward_other_flops`` by category, and ``train_macs`` (forward + backward); with
+``unit="flops"`` also ``flops``, ``backward_flops``, ``train_flops`` and ``train_flop_share``
+(the row's share of the step's FLOPs). The totals add
 ``forward_macs``, ``backward_macs``, ``grad_input_macs``, ``grad_weight_macs``,
 ``train_macs``, and in FLOPs (2 × MACs + other FLOPs) ``flops``, ``backward_flops`` and
 ``train_flops``. Column sums equal the totals.
@@ -76,6 +78,12 @@ def train_view(train: TrainRecord, *, depth: int | None = None, dtype: Any = "fp
     cols["grad_weight_macs"] = [sums[r].grad_weight_macs for r in rows]
     cols["backward_other_flops"] = [c.ordered_other() for c in back]
     cols["train_macs"] = [f + b for f, b in zip(cols["macs"], cols["backward_macs"])]
+    if unit == "flops":  # the same in FLOPs, and each row's share of the step's
+        cols["flops"] = forward["flops"]
+        cols["backward_flops"] = [c.flops for c in back]
+        cols["train_flops"] = [f + c.flops for f, c in zip(forward["flops"], back)]
+        step = sum(cols["train_flops"])
+        cols["train_flop_share"] = [f / step if step else 0.0 for f in cols["train_flops"]]
     cols["calls"] = forward["calls"]
     table.columns = cols
     forward, backward = train.forward_cost, train.backward_cost
@@ -89,6 +97,9 @@ def train_view(train: TrainRecord, *, depth: int | None = None, dtype: Any = "fp
         "train_macs": forward.macs + backward.macs,
         "train_flops": forward.flops + backward.flops,
     })
+    table.total.pop("flop_share", None)
+    if unit == "flops":
+        table.total["train_flop_share"] = 1.0 if table.total["train_flops"] else 0.0
     notes = list(TRAIN_NOTES)
     if train.frozen:
         notes.append(f"frozen ({len(train.frozen)} parameter tensors): "
