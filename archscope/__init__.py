@@ -7,7 +7,10 @@ Public API (imported lazily, so ``import archscope`` is cheap):
 - ``param_table(model_or_name, input_size=None)`` — per-layer parameters (DataFrame);
 - ``param_report(...)`` — the same with totals and notes (:class:`LayerTable`);
 - ``zoo_table()`` — the zoo as a DataFrame;
-- ``flop_table`` / ``flop_report`` — per-layer MACs and FLOPs; ``summary_report``; ``explain``;
+- ``flop_table`` / ``flop_report`` — per-layer MACs and FLOPs (``mode="train"``: a training
+  step, the backward beside the forward); ``summary_report``; ``explain``;
+- ``memory_table`` / ``memory_report`` — per-layer training memory and the peaks of a step;
+  ``train_counts(model, input_shape)`` — (forward, backward) costs of one training step;
 - ``record_model(model_or_name, input_size=None, engine="meta")`` — one forward as a
   :class:`ModelRecord`: a :class:`CallRecord` per module call (what every table aggregates);
 - ``count_models(specs)`` — one summary row per model (patterns such as ``"torchvision:resnet*"``);
@@ -38,6 +41,9 @@ _LAZY = {
     "flop_table": "archscope.analysis.flops",
     "flop_report": "archscope.analysis.flops",
     "summary_report": "archscope.analysis.summary",
+    "memory_table": "archscope.analysis.memory.view",
+    "memory_report": "archscope.analysis.memory.view",
+    "train_counts": "archscope.analysis.train.count",
     "explain": "archscope.analysis.explain",
     "verify_googlenet": "archscope.analysis.verify",
     "crosscheck_torchinfo": "archscope.analysis.crosscheck",

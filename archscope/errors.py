@@ -29,6 +29,17 @@ def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     return [lowered[h] for h in hits]
 
 
+def check_choice(what: str, value: str, choices: Iterable[str]) -> str:
+    """``value`` when it is one of ``choices``; otherwise one sentence naming the closest ones
+    (``unknown optimizer 'adamm'; did you mean adam, adamw?``)."""
+    choices = list(choices)
+    if value in choices:
+        return value
+    hint = closest(str(value), choices)
+    more = f"did you mean {', '.join(hint)}?" if hint else f"use {', '.join(choices)}"
+    raise ArchscopeError(f"unknown {what} {str(value)!r}; {more}")
+
+
 def one_line(value: object, limit: int = 200) -> str:
     """``value`` (a message, a user's input or an exception) as one line of at most ``limit``
     characters: runs of whitespace, newlines included, become one space, and a longer text keeps

@@ -32,7 +32,8 @@ class Format(str, enum.Enum):
 
 
 # Columns shown as fractions of the whole (0.25 → "25.00%") in text and Markdown.
-PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_diff", "ops_diff"}
+PERCENT_COLUMNS = {"share", "mac_share", "flop_share", "time_share", "params_diff", "ops_diff",
+                   "train_flop_share"}
 # Differences (B − A): an explicit sign in text and Markdown (+128, -64, 0).
 SIGNED_COLUMNS = {"d_params", "d_macs", "d_flops"}
 # Integer columns that are labels, not quantities: no thousands separators.

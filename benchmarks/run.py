@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick             # a few models, fewer runs: checks the harness
     python benchmarks/run.py --only cold,report  # some sections
     python benchmarks/run.py --only coverage     # torchvision + timm models (needs both installed)
+    python benchmarks/run.py --only training     # flops --mode train and memory: times, figures
 
 Each section writes ``benchmarks/results/<section>.json`` (figures + machine, date, versions,
 load average, command) and ``benchmarks/results/<section>.md``, then the tables in
@@ -32,8 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 README = HERE / "README.md"
-SECTIONS = ("counting", "cold", "report", "coverage")
-DEFAULT_SECTIONS = ("counting", "cold", "report")  # coverage needs torchvision and timm
+SECTIONS = ("counting", "cold", "report", "coverage", "training")
+DEFAULT_SECTIONS = ("counting", "cold", "report", "training")  # coverage: torchvision and timm
 VERSIONED = ("torch", "fvcore", "torchinfo", "ptflops", "thop", "pandas", "plotly", "typer",
              "torchvision", "timm")
 
@@ -200,6 +201,8 @@ def _section(name: str):
         import bench_cold as mod
     elif name == "coverage":
         import bench_coverage as mod
+    elif name == "training":
+        import bench_training as mod
     else:
         import bench_report as mod
     return mod

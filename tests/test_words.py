@@ -18,7 +18,8 @@ from archscope.zoo import list_models, model_info
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = re.compile(r"\bseeds?\b", re.I)
-COMMANDS = ["list", "params", "flops", "summary", "explain", "verify", "report", "bench"]
+COMMANDS = ["list", "params", "flops", "summary", "memory", "explain", "verify", "report",
+            "bench"]
 
 
 def test_zoo_metadata_cites_papers_not_seed_posts():

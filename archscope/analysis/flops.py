@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ArchscopeError
+from ..errors import ArchscopeError, check_choice
 from .costs import Cost
 from .engines import DEFAULT_ENGINE, get_engine
 from .params import PARAM_NOTES, check_depth, param_columns, param_totals, record_notes
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 UNITS = ("macs", "flops")
+MODES = ("infer", "train")
 
 FLOP_NOTES = [
     "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), "
@@ -45,13 +46,15 @@ def float_bytes(dtype: Any) -> tuple[int, str]:
 
 
 def flop_view(record: ModelRecord, *, depth: int | None = None, dtype: Any = "fp32",
-              unit: str = "macs") -> LayerTable:
-    """The per-layer MACs/FLOPs table of a record (see :func:`flop_report`)."""
+              unit: str = "macs", rows: list[str] | None = None) -> LayerTable:
+    """The per-layer MACs/FLOPs table of a record (see :func:`flop_report`); ``rows``: the
+    module paths shown, when the caller chose them (the training count adds blocks whose only
+    own work is in the backward)."""
     if unit not in UNITS:
         raise ArchscopeError(f"unknown unit {unit!r}; use macs or flops")
     check_depth(depth)
     elem, dt = float_bytes(dtype)
-    rows = select_rows(record, depth)
+    rows = rows if rows is not None else select_rows(record, depth)
     figures = fold(record, rows, elem)
     total = param_totals(record)
     columns = param_columns(rows, figures, total["params"])
@@ -110,6 +113,8 @@ def flop_report(
     dtype: Any = "fp32",
     unit: str = "macs",
     kwargs: dict | None = None,
+    mode: str = "infer",
+    freeze: tuple[str, ...] | list[str] = (),
 ) -> LayerTable:
     """Per-layer MACs and FLOPs of a zoo network (by name), a spec, or any ``nn.Module``.
 
@@ -119,12 +124,27 @@ def flop_report(
     that does work of its own in ``forward`` (a residual add, a concatenation) gets a row of its
     own. ``engine``: a registered engine (``"meta"``, the default, or ``"fvcore"``). ``dtype``
     sets the bytes per floating element for intensity and memory.
+
+    ``mode="train"`` counts one training step instead: the forward in train mode and the
+    backward beside it, per layer (``freeze``: parameter-name patterns given no gradient); see
+    :mod:`archscope.analysis.train`. Meta engine only.
     """
     get_engine(engine)  # an unknown engine is one sentence before anything is built
     if unit not in UNITS:
         raise ArchscopeError(f"unknown unit {unit!r}; use macs or flops")
     check_depth(depth)
     float_bytes(dtype)
+    check_choice("mode", mode, MODES)
+    if mode == "train":
+        from .train.count import training_record
+        from .train.view import train_view
+
+        train = training_record(model_or_name, input_size, batch_size=batch_size,
+                                freeze=freeze, engine=engine, kwargs=kwargs)
+        return train_view(train, depth=depth, dtype=dtype, unit=unit)
+    if freeze:
+        raise ArchscopeError("--freeze applies to --mode train (an inference forward computes "
+                             "no gradients)")
     record = record_model(model_or_name, input_size, batch_size=batch_size, engine=engine,
                           kwargs=kwargs)
     return flop_view(record, depth=depth, dtype=dtype, unit=unit)
@@ -133,8 +153,9 @@ def flop_report(
 def flop_table(model_or_name: Any, input_size: Any = None, *, engine: str = DEFAULT_ENGINE,
                **kwargs: Any) -> pd.DataFrame:
     """:func:`flop_report`'s rows as a DataFrame (totals in ``df.attrs['total']``); the other
-    keyword arguments (``batch_size``, ``depth``, ``dtype``, ``unit``, ``kwargs``) as there."""
+    keyword arguments (``batch_size``, ``depth``, ``dtype``, ``unit``, ``kwargs``, ``mode``,
+    ``freeze``) as there."""
     return flop_report(model_or_name, input_size, engine=engine, **kwargs).frame()
 
 
-__all__ = ["FLOP_NOTES", "UNITS", "Cost", "flop_report", "flop_table", "flop_view"]
+__all__ = ["FLOP_NOTES", "MODES", "UNITS", "Cost", "flop_report", "flop_table", "flop_view"]

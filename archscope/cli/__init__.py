@@ -13,5 +13,6 @@ from . import counting as _counting  # noqa: F401  (registers flops, summary, ex
 from . import report as _report  # noqa: F401  (registers report)
 from . import bench as _bench  # noqa: F401  (registers bench)
 from . import compare as _compare  # noqa: F401  (registers diff, rf)
+from . import training as _training  # noqa: F401  (registers memory)
 
 __all__ = ["app", "main"]

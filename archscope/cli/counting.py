@@ -31,6 +31,18 @@ DtypeOpt = Annotated[
 UnitOpt = Annotated[
     str, typer.Option("--unit", "-u", help="macs (each layer's mac_share) or flops (flop_share beside it).")
 ]
+# --mode and --freeze: the training step (archscope.analysis.train); shared with `memory`.
+ModeOpt = Annotated[
+    str, typer.Option("--mode", "-m", help="infer: one inference forward (eval mode). train: one "
+                      "training step, the forward in train mode and the backward beside it "
+                      "(backward_macs = grad_input_macs + grad_weight_macs); meta engine only.")
+]
+FreezeOpt = Annotated[
+    Optional[List[str]], typer.Option(
+        "--freeze", help="With --mode train: give these parameters no gradient; a shell-style "
+        "pattern on parameter names or module paths (conv1, 'layer1.*', '*.bn*'); repeat for "
+        "several.", show_default=False)
+]
 
 # The lesson registry's topics, written out so that `archscope --help` needs no torch; a test
 # checks this line against the registry.
@@ -76,6 +88,8 @@ def flops_cmd(
     unit: UnitOpt = "macs",
     engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
+    mode: ModeOpt = "infer",
+    freeze: FreezeOpt = None,
     kwargs: KwargsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
@@ -84,6 +98,11 @@ def flops_cmd(
     from ..specs import is_pattern
 
     if len(models) > 1 or is_pattern(models[0]):
+        if mode != "infer" or freeze:
+            from ..errors import ArchscopeError
+
+            raise ArchscopeError("--mode train and --freeze count one model at a time; give a "
+                                 "single model name")
         from ..analysis.model_set import count_models
 
         bar, update = _progress()
@@ -95,7 +114,8 @@ def flops_cmd(
     from ..analysis.flops import flop_report
 
     rep = flop_report(models[0], input_size, batch_size=batch_size, depth=depth,
-                      engine=engine.value, dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
+                      engine=engine.value, dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs),
+                      mode=mode, freeze=tuple(freeze or ()))
     emit(render_layer_table(rep, pick_format(fmt, output)), output)
 
 

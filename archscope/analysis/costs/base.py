@@ -3,6 +3,13 @@
 A handle is ``handle(op: OpView) -> Cost``. The :class:`OpView` hides where the op came from:
 the meta engine's dispatched aten calls and the fvcore engine's TorchScript graph nodes both
 present their arguments in the op's schema order, so one handle serves both engines.
+
+**Several gradients from one kernel.** A backward op such as ``convolution_backward`` computes
+the input, weight and bias gradients in one call. Its handle returns :meth:`Cost.per_output`:
+the whole cost, plus ``parts``, what each of the op's outputs cost, in output order (an output
+the op did not compute costs nothing). Whoever needs to know which gradient paid for what (the
+training count: grad-input vs grad-weight MACs) reads ``parts``; everything else sees an
+ordinary Cost. Sums of Costs drop ``parts``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,12 @@ class Cost:
 
     macs: int = 0
     other: dict[str, int] = field(default_factory=dict)
+    parts: tuple[Cost, ...] = field(default=(), compare=False, repr=False)
+
+    @staticmethod
+    def per_output(*parts: Cost) -> Cost:
+        """The sum of ``parts``, one Cost per output of the op, kept in ``parts``."""
+        return Cost(*_summed(parts), parts=tuple(parts))
 
     @property
     def other_flops(self) -> int:
@@ -64,12 +77,7 @@ class Cost:
 
     @staticmethod
     def total(costs: Iterable[Cost]) -> Cost:
-        macs, other = 0, {}
-        for c in costs:
-            macs += c.macs
-            for k, v in c.other.items():
-                other[k] = other.get(k, 0) + v
-        return Cost(macs, {k: v for k, v in other.items() if v})
+        return Cost(*_summed(costs))
 
     def ordered_other(self) -> dict[str, int]:
         """``other`` in :data:`CATEGORIES` order (the order every table shows)."""
@@ -79,6 +87,15 @@ class Cost:
         """All other FLOPs moved under one category (LRN's mul/pool/pow → norm)."""
         n = self.other_flops
         return Cost(self.macs, {category: n} if n else {})
+
+
+def _summed(costs: Iterable[Cost]) -> tuple[int, dict[str, int]]:
+    macs, other = 0, {}
+    for c in costs:
+        macs += c.macs
+        for k, v in c.other.items():
+            other[k] = other.get(k, 0) + v
+    return macs, {k: v for k, v in other.items() if v}
 
 
 ZERO = Cost()

@@ -2,8 +2,9 @@
 
 They are listed rather than ignored, so an op that is neither here nor costed elsewhere is
 reported as uncounted instead of silently skipped. Embedding lookups and index/gather ops are
-here: they read rows, they do not compute. So is dropout (identity in eval mode) and
-nearest-neighbour resampling (a copy).
+here: they read rows, they do not compute. So is dropout (identity in eval mode; the fused
+``native_dropout`` of training is costed in :mod:`.grads`) and nearest-neighbour resampling (a
+copy).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ scatter_ masked_select masked_scatter nonzero embedding embedding_bag _embedding
 copy_ _to_copy to type_as fill_ fill zero_ empty empty_like empty_strided new_empty
 new_empty_strided zeros zeros_like new_zeros ones ones_like new_ones full full_like new_full
 arange linspace scalar_tensor tensor meshgrid resolve_conj resolve_neg _local_scalar_dense item
-dropout dropout_ feature_dropout feature_dropout_ alpha_dropout native_dropout
+dropout dropout_ feature_dropout feature_dropout_ alpha_dropout
 upsample_nearest1d upsample_nearest2d upsample_nearest3d _upsample_nearest_exact1d
 _upsample_nearest_exact2d _upsample_nearest_exact3d
 size sym_size Int ScalarImplicit NumToTensor dim numel len __getitem__ stride is_contiguous

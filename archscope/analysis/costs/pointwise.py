@@ -33,7 +33,7 @@ ELEMENTWISE = [
     "ge", "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and",
     "bitwise_or", "bitwise_xor", "bitwise_not", "__and__", "__or__", "__xor__", "where",
     "masked_fill", "nan_to_num", "isnan", "isinf", "isfinite", "hypot", "xlogy", "heaviside",
-    "sigmoid_backward", "copysign",
+    "copysign",
 ]
 TWO_PER_ELEMENT = ["addcmul", "addcdiv", "lerp"]
 REDUCTIONS = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from . import linalg, norm, pointwise, pool
+from . import grads, linalg, norm, pointwise, pool
 from .base import ZERO, Cost, Handle, OpView
 from .movement import ZERO_COST
 
@@ -79,7 +79,39 @@ def registry() -> dict[str, Handle]:
     add(["upsample_bilinear2d", "_upsample_bilinear2d_aa"], pointwise.linear_resample(2))
     add("upsample_trilinear3d", pointwise.linear_resample(3))
     add(["upsample_bicubic2d", "_upsample_bicubic2d_aa"], pointwise.bicubic)
+    add("native_dropout", grads.native_dropout)
+    add("bernoulli", pointwise.per_output("elementwise"))
+    _backward(add)
     return table
+
+
+def _backward(add) -> None:
+    """The ops autograd dispatches in a backward (see :mod:`.grads`)."""
+    add("convolution_backward", grads.convolution_backward)
+    add(grads.ATTENTION_BACKWARD, grads.attention_backward)
+    add("native_batch_norm_backward", grads.batch_norm_backward(training_at=7, mask_at=9))
+    add("batch_norm_backward", grads.batch_norm_backward(training_at=7, mask_at=9))
+    add("cudnn_batch_norm_backward", grads.cudnn_batch_norm_backward)
+    add("native_layer_norm_backward", grads.layer_norm_backward)
+    add("native_group_norm_backward", grads.group_norm_backward)
+    add("_fused_rms_norm_backward", grads.rms_norm_backward)
+    for d in (2, 3):
+        add(f"max_pool{d}d_with_indices_backward", grads.per_grad("pool"))
+        add(f"avg_pool{d}d_backward", grads.avg_pool_backward(d))
+        add(f"_adaptive_avg_pool{d}d_backward", grads.adaptive_avg_pool_backward(d))
+        add(f"adaptive_max_pool{d}d_backward", grads.per_grad("pool"))
+    add(grads.ACTIVATION_BACKWARD, grads.per_grad("activation"))
+    add(grads.SOFTMAX_BACKWARD, grads.per_grad("softmax", 4))
+    add("native_dropout_backward", grads.per_grad("elementwise", 2))
+    add("embedding_dense_backward", grads.per_grad("elementwise"))
+    add(["upsample_linear1d_backward"], grads.per_grad("resample", 4))
+    add(["upsample_bilinear2d_backward", "_upsample_bilinear2d_aa_backward"],
+        grads.per_grad("resample", 8))
+    add("upsample_trilinear3d_backward", grads.per_grad("resample", 16))
+    add(["upsample_bicubic2d_backward", "_upsample_bicubic2d_aa_backward"],
+        grads.per_grad("resample", 32))
+    add(grads.NEAREST_BACKWARD, grads.per_grad("resample"))
+    add(grads.ZERO_COST_BACKWARD, _zero)
 
 
 def lookup(name: str) -> Handle | None:

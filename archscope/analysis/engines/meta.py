@@ -151,8 +151,15 @@ class _Functions(ParamReads):
         return out
 
 
-def _stand_ins(model: nn.Module, recorder: CallRecorder):
-    """Meta copies of every parameter and buffer (one per distinct tensor) and their aliases."""
+def _meta_copy(t: torch.Tensor, ref: ParamRef | None) -> torch.Tensor:
+    return t.detach().to("meta")
+
+
+def stand_ins(model: nn.Module, recorder: CallRecorder, make=_meta_copy):
+    """Stand-ins for every parameter and buffer (one per distinct tensor, so tied weights stay
+    tied) and their aliases. ``make(tensor, ref)`` builds each (``ref``: the parameter's
+    :class:`ParamRef`, ``None`` for a buffer); by default a meta copy. The training count makes
+    leaves that require grad (:mod:`archscope.analysis.train`)."""
     made: dict[int, torch.Tensor] = {}
     state: dict[str, torch.Tensor] = {}
     aliases: dict[int, ParamRef] = {}
@@ -160,8 +167,8 @@ def _stand_ins(model: nn.Module, recorder: CallRecorder):
              *model.named_buffers(remove_duplicate=False)]
     for key, t in named:
         if id(t) not in made:
-            made[id(t)] = t.detach().to("meta")
             ref = recorder.params.get(id(t))
+            made[id(t)] = make(t, ref)
             if ref is not None:
                 aliases[id(made[id(t)])] = ref
         state[key] = made[id(t)]
@@ -208,7 +215,7 @@ class MetaEngine:
         recorder = CallRecorder(model, on_output=watch.output if watch is not None else None)
         if device == "meta":
             on_meta = all(t.is_meta for t in (*model.parameters(), *model.buffers()))
-            state, aliases = (None, {}) if on_meta else _stand_ins(model, recorder)
+            state, aliases = (None, {}) if on_meta else stand_ins(model, recorder)
         else:
             state, aliases = None, {}
         args, kwargs = inputs.tensors(device)

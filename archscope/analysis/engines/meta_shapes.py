@@ -107,7 +107,8 @@ def cat(args, kwargs):
 
 
 def batch_norm_eval(args, kwargs):
-    """``_native_batch_norm_legit_no_training``: (output, saved mean, saved rstd) of C each."""
+    """``_native_batch_norm_legit_no_training``: (output, saved mean, saved rstd) of C each; the
+    statistics in fp32 for a half-precision input, as torch's kernels keep them."""
     x = args[0]
     if not _all_meta(args):
         return NotImplemented
@@ -116,13 +117,14 @@ def batch_norm_eval(args, kwargs):
         if isinstance(t, torch.Tensor) and t.numel() != c:
             raise RuntimeError(f"batch norm expects {t.numel()} channels ({name} has "
                                f"{t.numel()} elements), got input with {c} (shape {list(x.shape)})")
-    return _empty(tuple(x.shape), x.dtype), _empty((c,), x.dtype), _empty((c,), x.dtype)
+    stats = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    return _empty(tuple(x.shape), x.dtype), _empty((c,), stats), _empty((c,), stats)
 
 
 def native_batch_norm(args, kwargs):
-    """``native_batch_norm`` in eval mode (``training`` False) has the same three outputs."""
-    training = args[5] if len(args) > 5 else kwargs.get("training", True)
-    return NotImplemented if training else batch_norm_eval(args, kwargs)
+    """``native_batch_norm`` has the same three outputs in eval mode and in training (the
+    training count: batch statistics, the running ones updated in place)."""
+    return batch_norm_eval(args, kwargs)
 
 
 def addmm(args, kwargs):

@@ -73,6 +73,18 @@ class _Open:
     read_ids: set[int] = field(default_factory=set)
 
 
+def op_cost(name: str, op: OpView) -> tuple[Cost, str | None]:
+    """An op's cost through the registry, or (zero, the name it is reported uncounted under):
+    an op without a handle, or in a form its handle cannot cost."""
+    handle = lookup(name)
+    if handle is None:
+        return Cost(), f"aten::{name}"
+    try:
+        return handle(op), None
+    except Exception as exc:  # Uncountable, or a form the handle does not know
+        return Cost(), f"aten::{name} ({' '.join(str(exc).split())[:80]})"
+
+
 class CallRecorder:
     """Forward pre/post hooks that open a :class:`CallRecord` per module call.
 
@@ -170,14 +182,9 @@ class CallRecorder:
     def count(self, name: str, op: OpView, call: int | None = None) -> None:
         """Cost one op through the registry and charge it; an op without a handle, or in a form
         its handle cannot cost, is recorded as uncounted, by name."""
-        handle = lookup(name)
-        if handle is None:
-            self.not_counted(f"aten::{name}", call)
-            return
-        try:
-            cost = handle(op)
-        except Exception as exc:  # Uncountable, or a form the handle does not know
-            self.not_counted(f"aten::{name} ({' '.join(str(exc).split())[:80]})", call)
+        cost, missing = op_cost(name, op)
+        if missing is not None:
+            self.not_counted(missing, call)
             return
         self.charge(cost, call)
 
@@ -297,10 +304,11 @@ class ParamReads(TorchFunctionMode):
 
 
 @contextlib.contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Put every submodule in eval mode, then restore each one's own flag."""
+def eval_mode(model: nn.Module, training: bool = False) -> Iterator[nn.Module]:
+    """Put every submodule in eval mode (train mode with ``training``), then restore each one's
+    own flag."""
     flags = [(m, m.training) for m in model.modules()]
-    model.eval()
+    model.train(training)
     try:
         yield model
     finally:
