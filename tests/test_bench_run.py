@@ -179,9 +179,9 @@ def test_factory_runs_once_and_the_counted_module_is_timed(tmp_path, monkeypatch
     counted = []
     real_counts = runner.model_counts
 
-    def spy(model, shape, kwargs=None, dtype="fp32"):
+    def spy(model, shape, kwargs=None, dtype="fp32", mode="infer"):
         counted.append(model)
-        return real_counts(model, shape, kwargs, dtype)
+        return real_counts(model, shape, kwargs, dtype, mode)
 
     monkeypatch.setattr(runner, "model_counts", spy)
     res = archscope.bench(f"{factory}:build", batch_sizes=[1, 2, 4], **FAST)
@@ -388,6 +388,17 @@ def test_train_mode_googlenet_224():
     # The zoo GoogLeNet's aux heads need the 224 input (14×14 map → 5×5/3 pool → 4×4).
     res = archscope.bench("googlenet", mode="train", iters=1, warmup=0, roofs=False)
     assert res.records[0]["status"] in TIMED and res.records[0]["iters"] == 1
+
+
+def test_train_mode_divides_the_counted_step_not_three_forwards():
+    # LeNet-5 at batch 2: forward 2 · 416,520 MACs. Backward: every layer's weight gradient
+    # (again 2 · 416,520) and every input gradient but C1's (the image needs none):
+    # 2 · (416,520 − 117,600). So the step is 2 · (3 · 416,520 − 117,600) MACs, not 3 × forward.
+    res = archscope.bench("lenet5", mode="train", batch_sizes=[2], **FAST)
+    rec = res.records[0]
+    assert rec["macs"] == 2 * (3 * 416_520 - 117_600)
+    assert rec["flops_per_iter"] == rec["flops"] != 3 * 2 * 852_370
+    assert any("counted forward and backward" in n for n in res.notes)
 
 
 def test_compile_variant_is_timed_apart(monkeypatch):

@@ -42,15 +42,19 @@ class Counts:
     note: str | None = None
     per_layer: dict[str, LayerCounts] = field(default_factory=dict)
     bytes_moved: int | None = None
+    mode: str = "infer"  # "train": macs and flops are forward + backward (per-layer: forward)
 
 
 def model_counts(model_or_name: Any, input_shape: tuple[int, ...], kwargs: dict | None = None,
-                 dtype: str = "fp32") -> Counts:
-    """Count one inference forward of ``model_or_name`` on an input of ``input_shape`` (N, C, H, W).
+                 dtype: str = "fp32", mode: str = "infer") -> Counts:
+    """Count one forward of ``model_or_name`` on an input of ``input_shape`` (N, C, H, W).
 
     Per-layer figures are keyed by the rows of ``archscope flops`` at full depth (every leaf
     layer, and every block that does work of its own), each summed over the module's calls;
-    bytes at ``dtype`` for floating tensors.
+    bytes at ``dtype`` for floating tensors. ``mode="train"``: the totals are one training step
+    as ``archscope flops --mode train`` counts it — the forward in train mode (auxiliary heads
+    included) and the backward ops torch dispatches — with no factor; the loss and the
+    optimizer's update are not counted.
     """
     from ..analysis.flops import float_bytes
     from ..analysis.record import record_model
@@ -79,5 +83,17 @@ def model_counts(model_or_name: Any, input_shape: tuple[int, ...], kwargs: dict 
     per_layer = {layer_name(r): LayerCounts(*acc[r]) for r in rows}
     cost = record.cost
     moved = sum(c.bytes_moved for c in per_layer.values())
+    if mode == "train":
+        from ..analysis.train.count import train_counts
+        from ..errors import ArchscopeError
+
+        try:
+            forward, backward = train_counts(model_or_name, tuple(input_shape),
+                                             kwargs=kwargs or None)
+        except ArchscopeError as exc:  # the step cannot run (batch norm at batch 1): the
+            # configuration's own timing fails and records why; no figures to divide by
+            return Counts(None, None, {k: v.macs for k, v in per_layer.items()}, str(exc),
+                          per_layer, moved, mode)
+        cost = forward + backward
     return Counts(cost.macs, cost.flops, {k: v.macs for k, v in per_layer.items()}, None,
-                  per_layer, moved)
+                  per_layer, moved, mode)

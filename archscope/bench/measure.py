@@ -25,7 +25,6 @@ from .roofs import Roofs, bound
 from .timing import chunk_timer, synchronize, time_until_stable
 from .train import HeadLoss, training_loss
 
-TRAIN_FLOPS_FACTOR = 3  # forward + backward ≈ 3 × forward (grad wrt inputs and wrt weights)
 
 
 @dataclass
@@ -119,10 +118,9 @@ def figures(cfg: Config, times: list[float], stopped: str, ctx: Context,
     import torch
 
     s = stats.summarize(times)
-    factor = TRAIN_FLOPS_FACTOR if cfg.mode == "train" else 1
-    c = cfg.counts
-    flops = c.flops * factor if c.flops is not None else None
-    mac_flops = 2 * c.macs * factor if c.macs is not None else None
+    c = cfg.counts  # a training step's counted forward + backward in train mode, no factor
+    flops = c.flops
+    mac_flops = 2 * c.macs if c.macs is not None else None
     status, reason = gate(s["ci_rel"], s["iters"], stopped=stopped, threads=cfg.threads,
                           cores=ctx.cores, load_before=loads[0], load_after=loads[1],
                           budget_s=ctx.budget_s, device=cfg.device.split(":")[0])

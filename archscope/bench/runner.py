@@ -50,7 +50,7 @@ from .counts import Counts, model_counts
 from .failures import failure, free_memory
 from .layer_rows import conv_macs
 from .machine import usable_cores
-from .measure import TRAIN_FLOPS_FACTOR, Config, Context, time_config
+from .measure import Config, Context, time_config
 from .options import (  # noqa: F401  (parse_* and DTYPE_NAMES are this module's API too)
     COMPILE_MODES, DTYPE_NAMES, MODES, Sweep, check_sweep, parse_device, parse_dtype,
 )
@@ -107,7 +107,7 @@ class _Prepared:
 
 
 def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
-             kwargs: dict | None, dtypes: list[str]) -> _Prepared:
+             kwargs: dict | None, dtypes: list[str], mode: str = "infer") -> _Prepared:
     """Load, trace and count one model (no timing); any mistake raises ArchscopeError now."""
     from ..analysis.trace import trace_forward
     from ..models import load_target, resolve_input_shape
@@ -128,7 +128,8 @@ def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
         shape = resolve_input_shape(target, input_size, b)
         shapes.setdefault(shape[0], shape)
     trace_forward(target.model, next(iter(shapes.values())), name=target.name)  # bad input → one line
-    counts = {(b, d): model_counts(target.model, s, None, d) for b, s in shapes.items() for d in dtypes}
+    counts = {(b, d): model_counts(target.model, s, None, d, mode)
+              for b, s in shapes.items() for d in dtypes}
     convs = {b: conv_macs(target.model, counts[b, dtypes[0]]) for b in shapes}
     return _Prepared(target, shapes, counts, convs, make)
 
@@ -193,8 +194,8 @@ def bench(
         with torch_threads(sw.threads), cudnn_benchmark(True), device_context(sw.device):
             results.env = environment(sw.device, sw.threads)
             # Everything that can fail on the user's input fails here, before any timing.
-            prepared = [_prepare(spec, sw.device, input_size, sw.batches, kwargs, sw.dtypes)
-                        for spec in models]
+            prepared = [_prepare(spec, sw.device, input_size, sw.batches, kwargs, sw.dtypes,
+                                 mode) for spec in models]
             settings["batch_sizes"] = list(prepared[0].shapes)
             _instruments(ctx, sw, results.env)
             _sweep(results, ctx, sw, prepared, on_progress, on_error)
@@ -207,8 +208,9 @@ def bench(
     if ctx.roofs is not None:
         results.roofs = ctx.roofs.rows()
     if mode == "train":
-        results.notes.append(f"train: forward + backward + SGD step; TFLOP/s use {TRAIN_FLOPS_FACTOR} × "
-                             "forward FLOPs (approximation; auxiliary heads not counted)")
+        results.notes.append("train: forward + backward + SGD step timed; TFLOP/s from the "
+                             "counted forward and backward ops (archscope flops --mode train, "
+                             "auxiliary heads included; the loss and the update not counted)")
     return results
 
 
