@@ -497,3 +497,23 @@ def test_amp_autocasts_beside_the_cast_model():
     assert res.settings["amp"] is True
     with pytest.raises(ArchscopeError, match="--amp autocasts to bf16 or fp16; add one with --dtype"):
         archscope.bench("lenet5", amp=True, **FAST)
+
+
+def test_fp16_amp_training_scales_the_loss(monkeypatch):
+    steps = []
+    real = torch.amp.GradScaler.step
+
+    def counting_step(self, optimizer, *args, **kwargs):
+        steps.append(type(optimizer).__name__)
+        return real(self, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(torch.amp.GradScaler, "step", counting_step)
+    res = archscope.bench(_Probe(), mode="train", input_size=(3, 2, 2), batch_sizes=[2],
+                          dtypes=["fp16"], amp=True, **FAST)
+    amp_rows = [r for r in res.records if r["amp"]]
+    assert amp_rows and all(r["status"] in TIMED for r in amp_rows), res.records
+    assert steps and set(steps) == {"SGD"}  # the fp16 amp step went through GradScaler
+    steps.clear()
+    archscope.bench(_Probe(), mode="train", input_size=(3, 2, 2), batch_sizes=[2],
+                    dtypes=["bf16"], amp=True, **FAST)
+    assert steps == []  # bf16 needs no loss scaling

@@ -150,7 +150,9 @@ def figures(cfg: Config, times: list[float], stopped: str, ctx: Context,
 
 def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """``(forward, step)``: one forward (under autocast for ``amp``), and one timed step —
-    the forward, or forward + backward + SGD step in train mode."""
+    the forward, or forward + backward + SGD step in train mode. Mixed-precision training in
+    fp16 also scales the loss (``torch.amp.GradScaler``), as fp16 training does in practice: its
+    gradients would underflow otherwise; bf16 needs no scaler."""
     import torch
 
     dev_type = cfg.device.split(":")[0]
@@ -174,6 +176,17 @@ def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-4)
     head_loss = HeadLoss()
+
+    if cfg.amp and cfg.dtype == "fp16":
+        scaler = torch.amp.GradScaler(dev_type)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(training_loss(forward(), head_loss)).backward()
+            scaler.step(opt)
+            scaler.update()
+
+        return forward, step
 
     def step():
         opt.zero_grad(set_to_none=True)
