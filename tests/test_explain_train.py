@@ -82,7 +82,8 @@ def test_googlenet_aux_heads_and_whole_networks(lesson):
     e, rows = lesson
     g = rows.loc["GoogLeNet (auxiliary heads run in training)"]
     assert g.step_params == 13_378_280  # every parameter, the auxiliary heads' included
-    # each aux head: 1×1 conv on 4×4 (128·512·16, then 128·528·16), FC 2048→1024, FC 1024→1000
+    # each aux head: 1×1 conv on 4×4 (128·512·16, then 128·528·16), FC 2048→1024,
+    # FC 1024→1000
     aux = 1_048_576 + 1_081_344 + 2 * (2_097_152 + 1_024_000)
     assert g.forward_macs == g.macs + aux
     assert f"{g.step_params - g.params:,} more parameters and {aux:,} more MACs" in e.text
@@ -107,7 +108,6 @@ def test_pair_memory_at_batch_32(lesson):
     assert frozen.saved_bytes == 32 * 256 * 56 * 56 * 4
 
 
-@pytest.mark.slow
 def test_the_activations_outgrow_the_weights_from_the_batch_the_text_says(lesson):
     e, rows = lesson
     state = int(rows.loc["VGG-16", "state_bytes"])

@@ -185,16 +185,15 @@ def story(df: pd.DataFrame) -> str:
     frozen = rows["the same inside a network, first conv frozen"]
     frozen_first = rows["the same as first layers, first conv frozen"]
     block = rows["ResNet-50 bottleneck with batch norm, inside a network"]
-    goog, vgg, resnet = rows["GoogLeNet (auxiliary heads run in training)"], rows["VGG-16"], \
-        rows["ResNet-50"]
+    goog = rows["GoogLeNet (auxiliary heads run in training)"]
     bn_infer, bn_train, bn_back = _batch_norm_flops()
     aux_macs = goog["forward_macs"] - goog["macs"]
     v, r = _memory("vgg16", 112), _memory("resnet50", 56)
     return (
         "A convolution's backward is two convolutions as large as its forward: the gradient "
         "of its input (the output's gradient through the flipped kernel) and of its weights "
-        "(the output's gradient correlated with its input). Two 3×3 convolutions 256→256 on a 56×56 "
-        f"map (VGG-16's third stage) cost {pair['macs']:,} MACs forward; inside a network, "
+        "(the output's gradient correlated with its input). Two 3×3 convolutions 256→256 on a "
+        f"56×56 map (VGG-16's third stage) cost {pair['macs']:,} MACs forward; inside a network, "
         f"where their input needs a gradient, the backward adds {pair['grad_input_macs']:,} "
         f"for inputs and {pair['grad_weight_macs']:,} for weights: the step is "
         f"{pair['step_x_forward']:.2f}× the forward. It departs from 3× where a gradient is not "
