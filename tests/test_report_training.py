@@ -112,12 +112,22 @@ def test_batch_norm_at_batch_1_names_the_report_option():
         T.gather_training([model], ["bn"], "3x1x1", batch_size=1)
 
 
+def test_a_backward_without_meta_kernels_points_to_the_memory_command():
+    from test_memory import NeedsCpu
+
+    with pytest.raises(ArchscopeError, match=r"cannot run on the meta device: aten::nonzero.*"
+                       r"leave --train out for it, or run its step on the CPU with `archscope "
+                       r"memory MODEL --device cpu`$"):
+        T.gather_training([NeedsCpu()], ["needs_cpu"], "2,4")
+
+
 def test_cli_writes_the_section(runner, tmp_path):
     out = tmp_path / "r.html"
     res = runner.invoke(app, ["report", "lenet5", "--train", "--train-batch-size", "2",
                               "--optimizer", "sgd", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert '<section id="training">' in out.read_text()
+    page = out.read_text()
+    assert '<section id="training">' in page and "Training: one step in train mode" in page
 
 
 @pytest.mark.parametrize("args, words", [

@@ -29,6 +29,14 @@ NOTES = [
     "for bf16 and fp16).",
 ]
 
+TRAIN_NOTE = (
+    "Training: one step in train mode (batch statistics, dropout, auxiliary heads) counted on "
+    "the meta device, fp32; the backward's MACs are those of the ops autograd dispatches (each "
+    "input or weight gradient of a convolution or linear layer costs its forward's MACs); saved "
+    "activations are what autograd keeps for the backward, each storage once; the peak follows "
+    "every tensor from its birth to its release (as archscope memory and flops --mode train)."
+)
+
 
 def default_output(models: Sequence[str]) -> Path:
     """``reports/googlenet-vgg16-resnet50.html`` (names reduced to safe file-name characters)."""
@@ -159,7 +167,8 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     subtitle = (f"{len(gathered)} model{'s' if len(gathered) > 1 else ''} · counting engine: "
                 f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None
                                else ""))
-    html_text = render_page(title, subtitle, sections, NOTES, plotly.offline.get_plotlyjs())
+    notes = NOTES + ([TRAIN_NOTE] if train else [])
+    html_text = render_page(title, subtitle, sections, notes, plotly.offline.get_plotlyjs())
     if default_dir is not None:
         try:
             default_dir.mkdir(parents=True, exist_ok=True)

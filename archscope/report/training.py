@@ -30,6 +30,9 @@ DEFAULT_OPTIMIZER = "adam"
 MEMORY_COLUMNS = ["model", "param_bytes", "grad_bytes", "optimizer_bytes",
                   "saved_activation_bytes", "peak_train_bytes", "peak_phase"]
 STEP_COLUMNS = ("forward_macs", "grad_input_macs", "grad_weight_macs")
+# The report counts on the meta device only; a real CPU step is the memory command's choice.
+ON_CPU = ("leave --train out for it, or run its step on the CPU with `archscope memory MODEL "
+          "--device cpu`")
 
 
 @dataclass
@@ -47,6 +50,7 @@ def gather_training(models: Sequence[Any], names: Sequence[str], input_size: Any
                     kwargs: dict | None = None) -> list[TrainingData]:
     """Count one training step of each model (zoo names, specs or modules), shown as
     ``names``, at ``batch_size`` with ``optimizer``."""
+    from ..analysis.memory.estimate import FALLBACK
     from ..analysis.memory.view import memory_report
     from ..analysis.train.count import training_record
     from ..analysis.train.view import train_view
@@ -58,8 +62,9 @@ def gather_training(models: Sequence[Any], names: Sequence[str], input_size: Any
                                    optimizer=optimizer, kwargs=kwargs)
             step = train_view(training_record(model, input_size, batch_size=batch_size,
                                               kwargs=kwargs))
-        except ArchscopeError as exc:  # the library names the memory command's option
-            raise ArchscopeError(str(exc).replace("--batch-size", "--train-batch-size")) from exc
+        except ArchscopeError as exc:  # the library names the memory command's options
+            text = str(exc).replace("--batch-size", "--train-batch-size")
+            raise ArchscopeError(text.replace(FALLBACK, ON_CPU)) from exc
         out.append(TrainingData(name, memory, step))
     return out
 
