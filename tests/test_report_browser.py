@@ -91,7 +91,8 @@ def test_report_renders_offline_in_chromium(tmp_path):
     spec = hostile_model(tmp_path)
     long_spec = spec.rsplit(":", 1)[0] + ":" + LONG
     results = real_bench(tmp_path, ["lenet5", spec])
-    path = build_report(["lenet5", spec, long_spec], [results], tmp_path / "report.html", TITLE)
+    path = build_report(["lenet5", spec, long_spec], [results], tmp_path / "report.html", TITLE,
+                        train=True, train_batch_size=2)
     requests, errors, dialogs, overflow = [], [], [], {}
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
@@ -134,6 +135,12 @@ def test_report_renders_offline_in_chromium(tmp_path):
             buttons = page.locator("#plot-0 .updatemenu-container").bounding_box()
             names = page.eval_on_selector_all(
                 "table tbody td.name", "els => els.map(e => [e.textContent, e.offsetHeight])")
+            # the training memory chart's Share button: each bar as 100 %, the peak hidden
+            memory = page.locator("#training .plot").first
+            memory.locator(".updatemenu-button").nth(1).click()
+            page.wait_for_timeout(300)
+            shared = memory.evaluate("e => [e._fullLayout.yaxis.range, "
+                                     "e._fullData.map(t => t.visible)]")
         finally:
             browser.close()
     for width in WIDTHS:  # nothing wider than the window, the summary table unscrolled
@@ -144,8 +151,10 @@ def test_report_renders_offline_in_chromium(tmp_path):
     heights = dict(names)
     assert f"net.py:{LONG}" in heights and heights[f"net.py:{LONG}"] > heights["lenet5"]
     # 3 totals + 3 × (stage bars, treemap) + kind bars + share scatter + receptive fields
+    # + training memory + 3 × (per-layer memory, forward vs backward by stage)
     # + latency, throughput, work, per-layer time share, roofline + every lesson
-    assert n_plots == 2 + 3 * 2 + 2 + 1 + 5 + len(LESSONS)
+    assert n_plots == 2 + 3 * 2 + 2 + 1 + 1 + 3 * 2 + 5 + len(LESSONS)
+    assert shared == [[0, 100], [True] * 4 + [False]], shared
     assert all(d["svgs"] > 0 for d in drawn), drawn
     assert all(d["traces"] > 0 and d["marks"] > 0 for d in drawn), drawn
     assert errors == []

@@ -84,6 +84,19 @@ def test_conv_closed_form_first_and_frozen(freeze, expect):
     assert bias == ({} if freeze == ("0",) else {"reduction": 200})  # conv 0's bias gradient
 
 
+@pytest.mark.parametrize("freeze, expect", [
+    # counted as if inside a network, the input needs a gradient: conv 0 computes both
+    ((), {"0": (C0, C0), "2": (C2, C2)}),
+    # conv 0 frozen: it still passes the gradient on to the input, with no weight gradient
+    (("0",), {"0": (C0, 0), "2": (C2, C2)}),
+])
+def test_input_grad_counts_the_first_layers_input_gradient(freeze, expect):
+    rec = training_record(convs(), "2,3,5,5", freeze=freeze, input_grad=True)
+    by_path = {c.path: g for c, g in zip(rec.record.calls, rec.backward)}
+    for layer, (gi, gw) in expect.items():
+        assert (by_path[layer].grad_input_macs, by_path[layer].grad_weight_macs) == (gi, gw)
+
+
 def test_requires_grad_false_is_frozen():
     model = convs()
     model[2].weight.requires_grad_(False)

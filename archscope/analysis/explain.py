@@ -12,10 +12,11 @@ here is a typed-in result. Every lesson runs on one feature-map size, which its 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import ArchscopeError, closest
 from . import explain_rf as rf_lesson
+from . import explain_train as train_lesson
 from .engines import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class Design:
     build: Callable[[], nn.Module]
     input_size: tuple[int, int, int]  # one sample, C×H×W
     compared: bool = True
+    setup: Any = None  # what the lesson's measure reads beside the module (a training step's)
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,10 @@ class Lesson:
     map_size: tuple[int, int]  # H×W of the compared designs' input
     designs: Callable[[], list[Design]]
     story: Callable[[pd.DataFrame], str]
-    # columns measured on each built design beside the counts (the receptive field)
-    measure: Callable[[nn.Module, tuple[int, int, int]], dict] | None = None
+    # columns measured on each built design beside the counts (the receptive field, the
+    # training step)
+    measure: Callable[[nn.Module, Design], dict] | None = None
+    notes: tuple[str, ...] = ()  # what the measured columns count, after the common notes
 
 
 @dataclass
@@ -56,8 +60,9 @@ class Explanation:
     """One lesson, counted: every design's row, the compared ones, and the text that reads them.
 
     ``rows`` has :data:`COLUMNS` plus any the lesson adds; ``compared`` is the subset of rows the
-    lesson compares (the report's bars), with the chart ``label`` in front; ``notes`` state the
-    map size and the bias convention.
+    lesson compares (the report's bars), with the chart ``label`` in front and the measured
+    columns after the counts; ``notes`` state the map size and the bias convention, then what
+    the lesson's own columns count.
     """
 
     topic: str
@@ -86,7 +91,7 @@ def _count(d: Design, engine: str, measure: Callable | None = None) -> dict:
         "params": int(t["params"]),
         "macs": int(t["macs"]),
     }
-    return {**row, **measure(module, d.input_size)} if measure is not None else row
+    return {**row, **measure(module, d)} if measure is not None else row
 
 
 def _pct(a: int, b: int) -> str:
@@ -341,6 +346,9 @@ LESSONS: dict[str, Lesson] = {
                (56, 56), _residual_designs, _residual_story),
         Lesson("receptive-field", rf_lesson.TITLE, rf_lesson.SUMMARY, rf_lesson.MAP_SIZE,
                rf_lesson.designs, rf_lesson.story, rf_lesson.measure),
+        Lesson("training", train_lesson.TITLE, train_lesson.SUMMARY, train_lesson.MAP_SIZE,
+               train_lesson.designs, train_lesson.story, train_lesson.measure,
+               train_lesson.NOTES),
     ]
 }
 
@@ -373,12 +381,12 @@ def explain(topic: str, engine: str = DEFAULT_ENGINE) -> Explanation:
     rows = pd.DataFrame(counted, columns=COLUMNS + extra)
     text = entry.story(rows)  # may add columns (out_channels, receptive_field)
     keep = [d.compared for d in designs]
-    compared = rows.loc[keep, ["input", "weights", "biases", "params", "macs"]]
+    compared = rows.loc[keep, ["input", "weights", "biases", "params", "macs", *extra]]
     compared = compared.reset_index(drop=True)
     compared.insert(0, "label", [d.label for d in designs if d.compared])
     h, w = entry.map_size
     notes = [f"feature map {h}×{w} (height × width of the compared designs' input)",
-             _bias_note(compared)]
+             _bias_note(compared), *entry.notes]
     return Explanation(entry.topic, entry.title, rows, compared, text, notes, entry.map_size)
 
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from torch import nn
 
+    from .explain import Design
+
 MAP_SIZE = (56, 56)
 TITLE = "Receptive fields: stacked 3×3 vs one 5×5 or 7×7 convolution on 56×56"
 SUMMARY = ("what stacked 3×3 convolutions see against one 5×5 or 7×7 on 56×56, and GoogLeNet's "
@@ -60,11 +62,11 @@ def designs():
     return out
 
 
-def measure(module: nn.Module, input_size: tuple[int, int, int]) -> dict:
+def measure(module: nn.Module, design: Design) -> dict:
     """The traced receptive field of the design's output: ``rf``, ``jump``, ``whole_input``."""
     from .receptive import call_field, field_columns, record_receptive
 
-    record = record_receptive(module, input_size)
+    record = record_receptive(module, design.input_size)
     f = call_field(record.root)
     cols = field_columns(f)
     return {"rf": cols["rf"], "jump": cols["jump"],

@@ -46,7 +46,7 @@ FreezeOpt = Annotated[
 
 # The lesson registry's topics, written out so that `archscope --help` needs no torch; a test
 # checks this line against the registry.
-TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap, residual or receptive-field."
+TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap, residual, receptive-field or training."
 
 CONVENTIONS = (
     "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), biases "

@@ -34,10 +34,22 @@ def report_cmd(
     diff: Annotated[bool, typer.Option(
         "--diff", help="With two models: a Differences section, the second against the first "
         "(as `archscope diff A B`).")] = False,
+    train: Annotated[bool, typer.Option(
+        "--train", help="Add a Training section: one training step per model, its memory "
+        "(parameters, gradients, optimizer state, saved activations; per layer) and its "
+        "forward vs backward MACs per stage (as `archscope memory` and `flops --mode train`)."
+    )] = False,
+    train_batch_size: Annotated[Optional[int], typer.Option(
+        "--train-batch-size", min=1, help="Batch of the Training section's step. Default: 32.",
+        show_default=False)] = None,
+    optimizer: Annotated[Optional[str], typer.Option(
+        "--optimizer", help="Optimizer of the Training section's step: sgd, momentum, adam or "
+        "adamw. Default: adam.", show_default=False)] = None,
 ) -> None:
     """Interactive HTML report: params and MACs per model and per layer, timings if given."""
     from ..report.build import build_report
 
     path = build_report(models, bench or None, output, title, input_size=input_size,
-                        engine=engine.value, kwargs=parse_kwargs(kwargs), diff=diff)
+                        engine=engine.value, kwargs=parse_kwargs(kwargs), diff=diff,
+                        train=train, train_batch_size=train_batch_size, optimizer=optimizer)
     typer.echo(f"wrote {path}", err=True)

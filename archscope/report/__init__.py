@@ -1,7 +1,8 @@
 """Interactive HTML reports: ``archscope.report(models, bench=None, output=None, title=None)``.
 
-``figures`` and ``bench_figures`` build Plotly figures from DataFrames, ``data`` and ``sections``
-gather what they show, ``page`` assembles one self-contained HTML file, ``build`` runs it all.
+``figures``, ``bench_figures``, ``compare_figures`` and ``training_figures`` build Plotly
+figures from DataFrames, ``data``, ``sections``, ``compare`` and ``training`` gather what they
+show, ``page`` assembles one self-contained HTML file, ``build`` runs it all.
 
 Once this package is imported, ``archscope.report`` is the package itself (Python binds a
 sub-package to its parent's attribute), so the package is made callable: ``archscope.report(
@@ -21,7 +22,8 @@ def report(models: Sequence[Any], bench: Sequence[Any] | None = None, output: An
     """Write the HTML report of ``models`` and return its path (see :func:`.build.build_report`).
 
     ``options``: ``input_size``, ``engine`` ("meta" by default, or "fvcore"), ``kwargs``,
-    ``diff`` (two models: a Differences section).
+    ``diff`` (two models: a Differences section), ``train`` (a Training section) with
+    ``train_batch_size`` (32) and ``optimizer`` ("adam").
     """
     from .build import build_report
 

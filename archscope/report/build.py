@@ -29,6 +29,14 @@ NOTES = [
     "for bf16 and fp16).",
 ]
 
+TRAIN_NOTE = (
+    "Training: one step in train mode (batch statistics, dropout, auxiliary heads) counted on "
+    "the meta device, fp32; the backward's MACs are those of the ops autograd dispatches (each "
+    "input or weight gradient of a convolution or linear layer costs its forward's MACs); saved "
+    "activations are what autograd keeps for the backward, each storage once; the peak follows "
+    "every tensor from its birth to its release (as archscope memory and flops --mode train)."
+)
+
 
 def default_output(models: Sequence[str]) -> Path:
     """``reports/googlenet-vgg16-resnet50.html`` (names reduced to safe file-name characters)."""
@@ -69,9 +77,33 @@ def load_bench(bench: Any) -> pd.DataFrame:
     return load_results([str(p) for p in bench])
 
 
+def check_train_options(train: bool, batch_size: int | None, optimizer: str | None
+                        ) -> tuple[int, str]:
+    """The Training section's batch and optimizer (defaults: 32, Adam), checked before any
+    counting; either one without ``train`` is a mistake."""
+    from .training import DEFAULT_BATCH, DEFAULT_OPTIMIZER
+
+    if not train:
+        given = [o for o, v in (("--train-batch-size", batch_size), ("--optimizer", optimizer))
+                 if v is not None]
+        if given:
+            raise ArchscopeError(f"{' and '.join(given)} set{'s' if len(given) == 1 else ''} "
+                                 "the Training section; add --train to include it")
+        return DEFAULT_BATCH, DEFAULT_OPTIMIZER
+    from ..analysis.memory.optim import check_optimizer
+
+    batch = DEFAULT_BATCH if batch_size is None else batch_size
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ArchscopeError(f"--train-batch-size must be a whole number of 1 or more, got "
+                             f"{batch_size!r}")
+    return batch, check_optimizer(optimizer or DEFAULT_OPTIMIZER)
+
+
 def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
                  output: Any = None, title: str | None = None, *, input_size: Any = None,
-                 engine: str = "meta", kwargs: dict | None = None, diff: bool = False) -> Path:
+                 engine: str = "meta", kwargs: dict | None = None, diff: bool = False,
+                 train: bool = False, train_batch_size: int | None = None,
+                 optimizer: str | None = None) -> Path:
     """Write the HTML report of ``models`` (zoo names or modules) and return its path.
 
     ``bench`` is a list of result files written by ``archscope bench`` (or the DataFrame
@@ -80,6 +112,9 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     ``reports/<models>.html``; the folder ``reports/`` is created when the default is used, an
     explicit path's folder must exist. ``diff`` (exactly two models) adds a "Differences"
     section: the second model against the first (:func:`archscope.analysis.diff_view.diff_models`).
+    ``train`` adds a "Training" section: one training step per model at ``train_batch_size``
+    (default 32) with ``optimizer`` (``sgd``, ``momentum``, ``adam`` (default) or ``adamw``),
+    fp32 — its memory by part and by layer, and its forward and backward MACs by stage.
     """
     import plotly.offline
 
@@ -92,6 +127,7 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     if diff and len(models) != 2:
         raise ArchscopeError(f"--diff compares two models, got {len(models)}; e.g. `archscope "
                              "report googlenet torchvision:googlenet --diff`")
+    train_batch, train_optimizer = check_train_options(train, train_batch_size, optimizer)
     explicit = output
     if output is None:
         names = [D.short_name(m) if isinstance(m, str) else type(m).__name__.lower()
@@ -119,11 +155,20 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
         from ..analysis.diff_view import diff_models
 
         differences = diff_models(models[0], models[1], input_size, kwargs=kwargs)
-    sections = build_sections(gathered, bench_df, engine, per_layer, differences)
+    training = None
+    if train:
+        from .sections import model_colors
+        from .training import gather_training, training_section
+
+        steps = gather_training(models, names, input_size, batch_size=train_batch,
+                                optimizer=train_optimizer, kwargs=kwargs)
+        training = training_section(steps, model_colors(gathered), train_batch, train_optimizer)
+    sections = build_sections(gathered, bench_df, engine, per_layer, differences, training)
     subtitle = (f"{len(gathered)} model{'s' if len(gathered) > 1 else ''} · counting engine: "
                 f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None
                                else ""))
-    html_text = render_page(title, subtitle, sections, NOTES, plotly.offline.get_plotlyjs())
+    notes = NOTES + ([TRAIN_NOTE] if train else [])
+    html_text = render_page(title, subtitle, sections, notes, plotly.offline.get_plotlyjs())
     if default_dir is not None:
         try:
             default_dir.mkdir(parents=True, exist_ok=True)

@@ -147,14 +147,23 @@ def stage_depth(rows: pd.DataFrame) -> int:
     return deepest
 
 
-def stage_frame(rows: pd.DataFrame, depth: int | None = None) -> pd.DataFrame:
-    """Params and MACs summed per module at ``depth`` (default :func:`stage_depth`), in forward
-    order (order of first appearance); the depth used is in ``attrs["depth"]``."""
+def stage_words(depth: int) -> str:
+    """What a stage is at ``depth``, for a caption."""
+    return ("top-level module" if depth == 1 else
+            f"module {depth} levels down (the first depth at which no module holds more than "
+            "half of the MACs)")
+
+
+def stage_frame(rows: pd.DataFrame, depth: int | None = None,
+                columns: tuple[str, ...] = ("params", "macs")) -> pd.DataFrame:
+    """``columns`` (exact ints: params and MACs by default) summed per module at ``depth``
+    (default :func:`stage_depth`), in forward order (order of first appearance); the depth used
+    is in ``attrs["depth"]``."""
     depth = stage_depth(rows) if depth is None else depth
-    df = rows[["layer", "params", "macs"]].copy()
+    df = rows[["layer", *columns]].copy()
     df["stage"] = [stage_of(str(layer), depth) for layer in df["layer"]]
-    out = df.groupby("stage", sort=False, as_index=False)[["params", "macs"]].sum()
-    out = out.astype({"params": "int64", "macs": "int64"})
+    out = df.groupby("stage", sort=False, as_index=False)[list(columns)].sum()
+    out = out.astype({c: "int64" for c in columns})
     out.attrs["depth"] = depth
     return out
 

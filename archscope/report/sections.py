@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import data as D
 from . import figures as F
@@ -11,6 +11,11 @@ from .page import Chart, Section, Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def model_colors(models: list[D.ModelData]) -> dict[str, str]:
+    """Each model's colour, the same in every section."""
+    return F.model_colors([m.name for m in models])
 
 
 def _mib(value) -> str:
@@ -52,10 +57,7 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
     for m in models:
         rows = m.table.rows
         stages = D.stage_frame(rows)
-        depth = stages.attrs["depth"]
-        where = ("top-level module" if depth == 1 else
-                 f"module {depth} levels down (the first depth at which no module holds more "
-                 "than half of the MACs)")
+        where = D.stage_words(stages.attrs["depth"])
         items.append(Chart(F.stage_bars(stages, m.name, colors.get(m.name, F.PALETTE[0])),
                            f"{m.name}: parameters (left) and MACs (right) summed per {where}, "
                            "in forward order; modules with neither (pooling, dropout, "
@@ -88,11 +90,15 @@ def lesson_section(engine: str) -> Section:
     """Every lesson of the registry that ``archscope explain`` reads, counted with ``engine``."""
     from ..analysis.explain import LESSONS, explain
 
+    from .training_figures import step_lesson_bars
+
     items = []
     for topic in LESSONS:
         e = explain(topic, engine)
-        bias = e.notes[-1]
-        items.append(Chart(F.lesson_bars(e.compared, e.title),
+        bias = e.notes[1]
+        # a lesson on the training step compares its costs, not its designs' sizes
+        bars = step_lesson_bars if "grad_weight_macs" in e.compared else F.lesson_bars
+        items.append(Chart(bars(e.compared, e.title),
                            f"{e.text} {bias[:1].upper()}{bias[1:]}. The table of every design: "
                            f"archscope explain {topic}."))
     return Section("lessons", "Design lessons",
@@ -102,17 +108,19 @@ def lesson_section(engine: str) -> Section:
 
 
 def build_sections(models: list[D.ModelData], bench: pd.DataFrame | None, engine: str,
-                   per_layer: pd.DataFrame | None = None, differences: Any = None
-                   ) -> list[Section]:
+                   per_layer: pd.DataFrame | None = None, differences: Any = None,
+                   training: Section | None = None) -> list[Section]:
     from .compare import diff_section, rf_section
 
-    colors = F.model_colors([m.name for m in models])
+    colors = model_colors(models)
     sections = model_sections(models, colors)
     if differences is not None:
         sections.append(diff_section(differences))
     fields = rf_section(models, colors)
     if fields is not None:
         sections.append(fields)
+    if training is not None:
+        sections.append(training)
     if bench is not None and len(bench):
         sections += bench_sections(bench, models, colors, per_layer)
     sections.append(lesson_section(engine))

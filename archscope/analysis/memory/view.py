@@ -16,6 +16,7 @@ from ..params import check_depth, param_columns, param_totals, record_notes, sha
 from ..records import LayerTable
 from ..rows import fold, owning_row
 from ..train.view import rows_covering, short_list
+from . import human
 from .estimate import MemoryEstimate, estimate_memory
 from .optim import check_optimizer
 
@@ -24,14 +25,6 @@ DTYPES = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16
           "fp16": "float16", "float16": "float16"}
 STATE = {"sgd": "none", "momentum": "one momentum buffer", "adam": "two moments (m, v)",
          "adamw": "two moments (m, v)"}
-
-
-def human(n: int) -> str:
-    """``3,090,219,008 B (2.88 GiB)``."""
-    for unit, size in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
-        if n >= size:
-            return f"{n:,} B ({n / size:.3g} {unit})"
-    return f"{n:,} B"
 
 
 def _peaks(est: MemoryEstimate) -> str:
@@ -97,6 +90,7 @@ def memory_view(est: MemoryEstimate, *, depth: int | None = None, amp: bool = Fa
         **{k: total[k] for k in ("weights", "biases", "params")}, **est.total}
     meta = {"mode": "train" if est.train else "infer", "dtype": est.compute_dtype,
             "param_dtype": est.param_dtype, "amp": amp, "optimizer": est.optimizer,
+            "peak_phase": est.peak_phase,
             "depth": depth, "inputs": record.input_text()}
     return LayerTable("memory", record.name, record.inputs[0].shape, columns, total,
                       _notes(est, amp, est.frozen), meta, record)

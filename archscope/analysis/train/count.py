@@ -69,15 +69,17 @@ def check_train_engine(engine: str) -> None:
                              "--engine meta")
 
 
-def record_training(target: Target, inputs: ModelInputs, *, freeze: tuple[str, ...] = ()
-                    ) -> TrainRecord:
-    """Count one training step of an already built target (see the module docstring)."""
+def record_training(target: Target, inputs: ModelInputs, *, freeze: tuple[str, ...] = (),
+                    input_grad: bool = False) -> TrainRecord:
+    """Count one training step of an already built target (see the module docstring).
+    ``input_grad``: count it as if the inputs needed a gradient, as a block's input does inside
+    a network (then the first layer computes its input gradient too)."""
     import contextlib
     import sys
 
     from .step import TrainingStep
 
-    step = TrainingStep(target, inputs, freeze=freeze,
+    step = TrainingStep(target, inputs, freeze=freeze, input_grad=input_grad,
                         fallback="count the forward alone (--mode infer) or run it on a model "
                         "whose ops have meta kernels")
     with contextlib.redirect_stdout(sys.stderr):  # a model that prints must not corrupt -f json
@@ -101,12 +103,12 @@ def record_training(target: Target, inputs: ModelInputs, *, freeze: tuple[str, .
 
 def training_record(model_or_name: Any, input_size: Any = None, *, batch_size: int | None = None,
                     freeze: tuple[str, ...] | list[str] = (), engine: str = DEFAULT_ENGINE,
-                    kwargs: dict | None = None) -> TrainRecord:
+                    kwargs: dict | None = None, input_grad: bool = False) -> TrainRecord:
     """Build the model for counting and count one training step (see :func:`record_training`)."""
     check_train_engine(engine)
     target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
     inputs = resolve_inputs(target, input_size, batch_size)
-    return record_training(target, inputs, freeze=tuple(freeze))
+    return record_training(target, inputs, freeze=tuple(freeze), input_grad=input_grad)
 
 
 def train_counts(model_or_name: Any, input_shape: tuple[int, ...], *,

@@ -11,7 +11,8 @@ in between is charged to that node's call.
 **Grad-input or grad-weight.** A node's outputs are the gradients of its forward inputs. One
 that flows to a parameter — its ``AccumulateGrad`` node, or a node computed from parameters
 alone (a weight's transpose, its low-precision copy) — is a *weight* gradient; one that flows to
-a tensor computed from the data is an *input* gradient. Which forward tensors come from the
+a tensor computed from the data, or to the model's input itself when that needs a gradient
+(a block counted as if inside a network), is an *input* gradient. Which forward tensors come from the
 data is known where they are made: the model's inputs do, and so does every output of a torch
 function given one (a node inside a composite, which no function returns, comes from the data
 when one of the nodes it reads does). Within a node's run, the ops form a small graph from the
@@ -137,8 +138,12 @@ class GradGraph:
             self._data_of(node)
 
     def _data_of(self, node: Any) -> bool:
-        """A node no function returned comes from the data when a node it reads does."""
+        """A node no function returned comes from the data when a node it reads does; a leaf
+        when it is an input that needs a gradient (not a parameter)."""
         if node not in self.data:
+            if self._is_leaf(node):
+                self.data[node] = node.variable in self.data_tensors
+                return self.data[node]
             self.data[node] = False  # a cycle cannot occur; this only guards the recursion
             self.data[node] = any(self._data_of(n) for n, _ in node.next_functions
                                   if n is not None)
@@ -197,8 +202,8 @@ class GradGraph:
         for g, kind in zip(grad_inputs, kinds):
             if g is not None:
                 labels.setdefault(id(g), set()).add(kind)
-        if type(frame.node).__name__ == "AccumulateGrad":  # a parameter's own gradient
-            default = {WEIGHT}
+        if self._is_leaf(frame.node):  # a leaf's own gradient: a parameter's, or the input's
+            default = {self._kind(frame.node)}
         else:
             default = set()
         gc = self.backward.setdefault(frame.call, GradCost())
@@ -216,9 +221,13 @@ class GradGraph:
     def _kind(self, node: Any) -> str:
         if node is None:
             return INPUT
-        if type(node).__name__ == "AccumulateGrad":
-            return WEIGHT
+        if self._is_leaf(node):  # a parameter, unless the model's input needs a gradient
+            return INPUT if self._data_of(node) else WEIGHT
         return INPUT if self.data.get(node, True) else WEIGHT
+
+    @staticmethod
+    def _is_leaf(node: Any) -> bool:
+        return type(node).__name__ == "AccumulateGrad"
 
     def close(self) -> None:
         """Charge what no node received to the root call; drop every hook and node."""

@@ -115,13 +115,16 @@ class TrainingStep:
     the floating inputs' (the parameters' by default; fp32 under mixed precision, see
     :mod:`archscope.analysis.memory.amp`). ``graph``: charge backward ops to calls (the
     training count). ``train=False`` prepares an inference forward (nothing need be trainable).
-    ``fallback``: what to suggest when an op has no meta kernel.
+    ``fallback``: what to suggest when an op has no meta kernel. ``input_grad``: the floating
+    inputs need a gradient, as a block's input does inside a network (by default the model's
+    input needs none, so its first layer computes no input gradient).
     """
 
     def __init__(self, target: Target, inputs: ModelInputs, *, freeze: tuple[str, ...] = (),
                  device: str = "meta", param_dtype: torch.dtype = torch.float32,
                  input_dtype: torch.dtype | None = None, graph: bool = True,
-                 fallback: str | None = None, train: bool = True) -> None:
+                 fallback: str | None = None, train: bool = True, input_grad: bool = False
+                 ) -> None:
         self.target, self.inputs, self.device = target, inputs, device
         self.fallback = fallback
         self.model = target.model
@@ -142,6 +145,10 @@ class TrainingStep:
         cast = input_dtype or param_dtype
         self.args = tuple(_as_float(t, cast) for t in args)
         self.kwargs = {k: _as_float(t, cast) for k, t in kwargs.items()}
+        if input_grad:
+            for t in tensors_in((self.args, self.kwargs)):
+                if t.is_floating_point():
+                    t.requires_grad_(True)
         self.graph = GradGraph(self.recorder) if graph else None
         if self.graph is not None:
             self.graph.mark_data(self.args, self.kwargs)
