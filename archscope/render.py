@@ -18,6 +18,7 @@ import math
 import numbers
 import sys
 import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # rendering never loads pandas: only a caller's DataFrame brings it
@@ -42,6 +43,17 @@ NOT_APPLICABLE = "-"
 
 
 Columns = dict[str, list]  # column name → values, one per row, in display order
+
+
+@dataclass(frozen=True)
+class View:
+    """What the reader asked of a table: ``width`` to fit (text tables; None: no limit),
+    ``quiet`` (no conventions above text and Markdown tables) and ``columns`` (these, in this
+    order, after the name column; every format)."""
+
+    width: int | None = None
+    quiet: bool = False
+    columns: tuple[str, ...] = ()
 
 
 def as_columns(data: pd.DataFrame | Columns) -> Columns:
@@ -160,43 +172,73 @@ def _text_rows(cols: Columns, total: dict | None) -> list[list[str]]:
     return rows
 
 
+def _wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
+    if width is None:
+        return [first + text]
+    import textwrap
+
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first]
+
+
+def _header_notes(notes: Iterable[str], *, brief: bool, quiet: bool) -> list[str]:
+    """The notes above a table: conventions as their one-line brief (``brief``) or whole, or
+    left out (``quiet``); every other note (engine, caveats, warnings) always, whole."""
+    from .conventions import brief as brief_of, is_convention
+
+    notes = list(notes)
+    out = [brief_of(n) if brief else n for n in notes if not (quiet and is_convention(n))]
+    if brief and not quiet and any(is_convention(n) for n in notes):
+        out.append("conventions in full: archscope conventions")
+    return out
+
+
 def to_text_table(
     data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
-    total: dict | None = None,
+    total: dict | None = None, width: int | None = None, drop_order: tuple[str, ...] = (),
+    quiet: bool = False,
 ) -> str:
-    """A plain aligned text table, never wrapped: its width is its content's.
+    """A plain aligned text table, fitted to ``width`` characters (None: as wide as its
+    content) as :mod:`archscope.terminal` describes; conventions shown by their brief.
 
     Written by hand rather than with rich: rich lays out a 200-row table in about 0.3 s, a
     fifth of ``import torch``, on every ``params`` call.
     """
+    from .terminal import dropped_line, fit
+
     data = as_columns(data)
-    cols = list(data)
-    right = [_is_numeric(v) for v in data.values()]
-    body = _text_rows(data, total)
-    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(cols)]
+    t = fit(list(data), _text_rows(data, total), [_is_numeric(v) for v in data.values()],
+            width, drop_order)
+    widths = t.widths()
 
     def line(cells: list[str]) -> str:
-        parts = [cell.rjust(w) if r else cell.ljust(w) for cell, w, r in zip(cells, widths, right)]
+        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, t.right)]
         return "   ".join(parts).rstrip()
 
-    rule = "─" * (sum(widths) + 3 * (len(cols) - 1))
+    rule = "─" * t.width()
     out = []
     if title:
-        out.append(printable(title))
-    out.extend(f"  {printable(n)}" for n in notes)
+        out += _wrap(printable(title), width, "", "  ")
+    for n in _header_notes(notes, brief=True, quiet=quiet):
+        out += _wrap(printable(n), width, "  ", "    ")
     if out:
         out.append("")
-    out += [line(cols), rule]
-    rows = body[:-1] if total is not None else body
+    out += [line(t.header), rule]
+    rows = t.rows[:-1] if total is not None else t.rows
     out += [line(r) for r in rows]
     if total is not None:
-        out += [rule, line(body[-1])]
+        out += [rule, line(t.rows[-1])]
+    below = [*t.footnotes, *([dropped_line(t.dropped, width)] if t.dropped else [])]
+    if below:
+        out.append("")
+    for n in below:
+        out += _wrap(printable(n), width, "  ", "      ")
     return "\n".join(out) + "\n"
 
 
 def to_markdown(
     data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
-    total: dict | None = None,
+    total: dict | None = None, quiet: bool = False,
 ) -> str:
     def esc(text: str) -> str:
         return printable(text).replace("|", "\\|")
@@ -204,7 +246,7 @@ def to_markdown(
     out = []
     if title:
         out += [f"**{esc(title)}**", ""]
-    notes = list(notes)
+    notes = _header_notes(notes, brief=False, quiet=quiet)
     if notes:
         out += [f"- {esc(n)}" for n in notes] + [""]
     data = as_columns(data)
@@ -321,38 +363,47 @@ def tree_view(cols: Columns, model: str, indent: str = "  ") -> Columns:
     return {"layer": names, **{c: v for c, v in cols.items() if c not in ("layer", "depth")}}
 
 
-def render_layer_table(table, fmt: Format | str) -> str:
-    """Render a LayerTable in the given format.
+def render_layer_table(table, fmt: Format | str, view: View = View()) -> str:
+    """Render a LayerTable in the given format, as ``view`` asks.
 
     A table whose ``meta`` says ``tree`` (``summary``) keeps full paths and depths in CSV and
     JSON, and shows indented names in text and Markdown (indented with no-break spaces there,
     which Markdown keeps).
     """
+    from .terminal import DROP_ORDER, choose_columns
+
     fmt = Format(fmt)
     if fmt is Format.json:
-        return to_json(layer_table_json(table))
+        obj = layer_table_json(table)
+        if view.columns:
+            obj["rows"] = frame_records(choose_columns(table.columns, view.columns))
+        return to_json(obj)
     cols = table.columns
     if table.meta.get("tree") and fmt is not Format.csv:
         cols = tree_view(cols, table.model, "\u00a0\u00a0" if fmt is Format.markdown else "  ")
     rows, total = _flatten(cols, table.total, expand=fmt is Format.csv)
+    rows = choose_columns(rows, view.columns)
     if fmt is Format.csv:
         return to_csv(rows, notes=table.notes, total=total)
     kw = dict(title=layer_table_title(table), notes=table.notes + _breakdown_notes(table),
-              total=total)
+              total=total, quiet=view.quiet)
     if fmt is Format.markdown:
         return to_markdown(rows, **kw)
-    return to_text_table(rows, **kw)
+    return to_text_table(rows, width=view.width, drop_order=DROP_ORDER.get(table.kind, ()), **kw)
 
 
 def render_frame(
     df: pd.DataFrame | Columns, fmt: Format | str, *, title: str | None = None,
     notes: Iterable[str] = (), json_obj: dict[str, Any] | None = None,
-    total: dict[str, Any] | None = None,
+    total: dict[str, Any] | None = None, view: View = View(), kind: str = "",
 ) -> str:
     """Render a DataFrame or plain columns, with a totals row when ``total`` is given; JSON is
-    ``json_obj`` plus ``rows`` (and ``total``, ``notes``)."""
+    ``json_obj`` plus ``rows`` (and ``total``, ``notes``). ``kind`` names the table in
+    :data:`archscope.terminal.DROP_ORDER` (which columns go first when it must be narrowed)."""
+    from .terminal import DROP_ORDER, choose_columns
+
     fmt = Format(fmt)
-    df = as_columns(df)
+    df = choose_columns(as_columns(df), view.columns)
     notes = list(notes)
     if fmt is Format.json:
         obj = dict(json_obj or {})
@@ -365,5 +416,6 @@ def render_frame(
     if fmt is Format.csv:
         return to_csv(df, notes=notes, total=total)
     if fmt is Format.markdown:
-        return to_markdown(df, title=title, notes=notes, total=total)
-    return to_text_table(df, title=title, notes=notes, total=total)
+        return to_markdown(df, title=title, notes=notes, total=total, quiet=view.quiet)
+    return to_text_table(df, title=title, notes=notes, total=total, width=view.width,
+                         drop_order=DROP_ORDER.get(kind, ()), quiet=view.quiet)

@@ -197,9 +197,9 @@ def test_summary_keeps_paths_for_machines_and_a_tree_for_readers(runner):
     # inception 3a's subtree: 163,328 weights + 368 biases; its MACs 163,328 · 28·28
     assert by["inception3a"]["params"] == 163_696 and by["inception3a"]["macs"] == 163_328 * 784
     assert rows["total"]["not_run_modules"] == ["aux1", "aux2"]
-    text = runner.invoke(app, ["summary", "googlenet", "-d", "2"]).stdout
+    text = runner.invoke(app, ["summary", "googlenet", "-d", "2", "--wide"]).stdout
     assert "\n  inception3a " in text and "\n    branch1 " in text  # indented by depth
-    assert "aux1, aux2 did not run" in text and "MACs = multiply-accumulates" in text
+    assert "aux1, aux2 did not run" in text and "MACs: multiply-accumulates" in text
     md = runner.invoke(app, ["summary", "lenet5", "-f", "markdown"]).stdout
     assert "| \u00a0\u00a0features |" in md  # Markdown keeps no-break spaces
 

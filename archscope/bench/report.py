@@ -9,15 +9,11 @@ figures that say whether a median can be trusted.
 
 from __future__ import annotations
 
+from ..conventions import LATENCY, RATES
 from .results import TIMED
 from .stats import PEAK_SOURCE
 
-SUMMARY_NOTES = [
-    "median_ms: median per-iteration latency; n: timed iterations; ci_pct: half-width of the "
-    "median's 95 % CI (order statistics, distribution-free) as % of the median; over 5 %: unstable",
-    "throughput_items_s = batch / median; FLOP/s = FLOPs per iteration / median (counting engine); "
-    "speedup = eager median / this median",
-]
+SUMMARY_NOTES = [LATENCY, RATES]  # texts in archscope.conventions
 
 
 def _variant(rec: dict) -> str:
@@ -80,6 +76,8 @@ def summary_frame(records: list[dict], text: bool = False):
             "status": r["status"] if r["status"] in ("ok", "unstable") else f"{r['status']}: {r['reason']}",
         })
     df = pd.DataFrame(rows)
+    if len(df):
+        df["n"] = df["n"].astype("Int64")  # a count, also beside a failed row's None
     # Columns that are empty for every row (no CUDA, no compile, …) only add noise; n and ci_pct
     # always stay: they say whether the medians can be trusted.
     keep = [c for c in df.columns if c in ("model", "status", "n", "ci_pct") or df[c].notna().any()]
@@ -187,10 +185,14 @@ def layer_notes(rec: dict) -> list[str]:
     return notes
 
 
-def render_results(results, fmt) -> str:
-    """The summary table (plus per-layer tables) in ``fmt``; JSON is the full results document."""
-    from ..render import Format, render_frame, to_json
+def render_results(results, fmt, view=None) -> str:
+    """The summary table (plus per-layer tables) in ``fmt``, as ``view`` asks
+    (:class:`~archscope.render.View`); JSON is the full results document."""
+    from ..render import Format, View, render_frame, to_json
 
+    from dataclasses import replace
+
+    view = view or View()
     fmt = Format(fmt)
     if fmt is Format.json:
         return to_json(results.document())
@@ -204,10 +206,11 @@ def render_results(results, fmt) -> str:
         how = str(stop) if stop is not None and str(stop).startswith("SIG") else "Ctrl-C"
         notes.append(f"interrupted: the sweep stopped early ({how}); rows are the configurations done")
     out = [render_frame(summary_frame(results.records, text=text), fmt, title=run_title(results.env),
-                        notes=notes)]
+                        notes=notes, view=view, kind="bench")]
     for rec in results.records:
         if rec.get("per_layer"):
             title = (f"{rec['model']} · batch {rec['batch_size']} · {precision(rec)} · per layer "
                      "(each module's own operators)")
-            out.append(render_frame(per_layer_frame(rec), fmt, title=title, notes=layer_notes(rec)))
+            out.append(render_frame(per_layer_frame(rec), fmt, title=title, notes=layer_notes(rec),
+                                    view=replace(view, columns=()), kind="bench-layers"))
     return "\n".join(out)

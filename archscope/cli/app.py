@@ -11,13 +11,11 @@ from typing import Annotated, Any, Callable
 import typer
 
 from .. import __version__
+from ..conventions import FLOPS, MACS, PARAMS, SHARED
 from ..errors import ArchscopeError, one_line
 
-CONVENTIONS = (
-    "Conventions: params = weights + biases (shared tensors once). "
-    "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. "
-    "FLOPs = 2 × MACs + other FLOPs (norm, pool, activation, add, … by category)."
-)
+CONVENTIONS = (f"Conventions: {PARAMS.brief}; {SHARED.brief}. {MACS.brief}. {FLOPS.brief}. "
+               "All of them in full: archscope conventions.")
 
 app = typer.Typer(
     name="archscope",
@@ -152,6 +150,7 @@ def _hint(exc: Exception, argv: list[str]) -> str:
     option = getattr(exc, "option_name", None)
     if option in ROOT_OPTIONS:  # `archscope params lenet6 --debug`
         rest = [a for a in argv if a != option]
+        exc.possibilities = []  # click's "Possible options" would name a command's option
         return f"; {option} goes before the command: {shlex.join(['archscope', option, *rest])}"
     ctx = getattr(exc, "ctx", None)
     return f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
@@ -185,7 +184,8 @@ def main() -> None:
         if isinstance(exc, show_help) or debugging():
             exc.show()
             sys.exit(exc.exit_code)
+        hint = _hint(exc, sys.argv[1:])
         message = " ".join(exc.format_message().split()).rstrip(".")
-        _write_stderr(error_line(f"{message[:1].lower()}{message[1:]}{_hint(exc, sys.argv[1:])}"))
+        _write_stderr(error_line(f"{message[:1].lower()}{message[1:]}{hint}"))
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -10,8 +10,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from .app import command, fail
-from .common import (FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, emit, parse_kwargs,
-                     pick_format)
+from .common import (ColumnsOpt, FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, QuietOpt,
+                     WideOpt, emit, parse_kwargs, pick_format, table_view)
 from ..errors import ArchscopeError
 from ..render import Format
 
@@ -164,6 +164,9 @@ def bench_cmd(
     kwargs: KwargsOpt = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: -2, -3 … are added.", show_default=False)] = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not write the results JSON.")] = False,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Latency, throughput and achieved FLOP/s; eager beside CUDA graphs and torch.compile.
@@ -210,7 +213,7 @@ def bench_cmd(
             kwargs=parse_kwargs(kwargs), on_progress=on_progress, on_error=on_error,
         )
     saved = _save(results, path)  # first: a closed stdout must not cost the run
-    _print(render_results(results, fmt), saved)
+    _print(render_results(results, fmt, table_view(wide, quiet, columns)), saved)
     _finish(results, saved)
 
 
@@ -219,6 +222,9 @@ def device_cmd(
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
     dtype: Annotated[str, typer.Option("--dtype", help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32).")] = "fp32",
     threads: Annotated[Optional[int], typer.Option("--threads", help="Threads to measure with (default: every core this process may use).", show_default=False)] = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -242,7 +248,7 @@ def device_cmd(
         n = env.get("threads")
         text = render_frame(frame, fmt, title=f"archscope device · {env.get('device')} · "
                             f"{env.get('device_name')} · {n} thread{'' if n == 1 else 's'}",
-                            notes=notes)
+                            notes=notes, view=table_view(wide, quiet, columns), kind="device")
     emit(text, output)
 
 
@@ -250,6 +256,9 @@ def device_cmd(
 def compare_cmd(
     base: Annotated[Path, typer.Argument(help="The earlier bench results (JSON).", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The later bench results (JSON).", show_default=False)],
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -263,4 +272,4 @@ def compare_cmd(
 
     frame, notes = compare_results(base, new)
     emit(render_frame(frame, pick_format(fmt, output), title=f"archscope compare · {base} → {new}",
-                      notes=notes), output)
+                      notes=notes, view=table_view(wide, quiet, columns), kind="compare"), output)

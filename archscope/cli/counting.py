@@ -9,11 +9,11 @@ import typer
 
 from .app import command, fail
 from .common import (
-    BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
-    parse_kwargs, pick_format,
+    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, QuietOpt, WideOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
+    parse_kwargs, pick_format, table_view,
 )
 from ..analysis.engines.base import DEFAULT_ENGINE, engine_help, engine_names
-from ..render import Format
+from ..conventions import FLOPS, MACS, OTHER_FLOPS
 
 # The choices come from the engine registry: a new engine appears here without a CLI change.
 Engine = Enum("Engine", {name: name for name in engine_names()}, type=str)
@@ -36,11 +36,7 @@ UnitOpt = Annotated[
 # checks this line against the registry.
 TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap or residual."
 
-CONVENTIONS = (
-    "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), biases "
-    "excluded. Other FLOPs (bias, norm, pool, activation, elementwise, reduction, softmax, "
-    "attention, resample) are counted by category. FLOPs = 2 × MACs + other FLOPs."
-)
+CONVENTIONS = f"{MACS}. {FLOPS}, {OTHER_FLOPS.brief} (archscope conventions states each)."
 
 
 ModelsArg = Annotated[List[str], typer.Argument(
@@ -77,6 +73,9 @@ def flops_cmd(
     engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -90,13 +89,13 @@ def flops_cmd(
         with bar:
             rep = count_models(models, input_size, batch_size=batch_size, engine=engine.value,
                                kwargs=parse_kwargs(kwargs), on_progress=update)
-        emit(render_layer_table(rep, pick_format(fmt, output)), output)
+        emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
         return
     from ..analysis.flops import flop_report
 
     rep = flop_report(models[0], input_size, batch_size=batch_size, depth=depth,
                       engine=engine.value, dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs))
-    emit(render_layer_table(rep, pick_format(fmt, output)), output)
+    emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
 
 
 @command("summary", help="The module tree with output shapes, params and MACs, plus memory. "
@@ -109,6 +108,9 @@ def summary_cmd(
     engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -117,13 +119,16 @@ def summary_cmd(
 
     rep = summary_report(model, input_size, batch_size=batch_size, depth=depth,
                          engine=engine.value, dtype=dtype, kwargs=parse_kwargs(kwargs))
-    emit(render_layer_table(rep, pick_format(fmt, output)), output)
+    emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
 
 
 @command("explain", help="The design lessons of the classic CNNs, computed live from real "
          "modules, each on the feature-map size it states. Without a topic: the list of topics.")
 def explain_cmd(
     topic: Annotated[Optional[str], typer.Argument(help=TOPIC_HELP, show_default=False)] = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -131,12 +136,14 @@ def explain_cmd(
     from ..render import render_frame
 
     if topic is None:
-        emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC"), output)
+        emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC",
+                          view=table_view(wide, quiet, columns)), output)
         return
     e = explain(topic)
     emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=[e.text, *e.notes],
                       json_obj={"topic": e.topic, "title": e.title, "text": e.text,
-                                "map_size": list(e.map_size)}), output)
+                                "map_size": list(e.map_size)},
+                      view=table_view(wide, quiet, columns), kind="explain"), output)
 
 
 @command("verify", short_help="Check the figures against GoogLeNet's paper (Table 1) or "
@@ -155,6 +162,9 @@ def verify_cmd(
     batch_size: BatchOpt = None,
     engine: EngineOpt = DEFAULT,
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -173,6 +183,7 @@ def verify_cmd(
             notes=c.notes, total=c.total,
             json_obj={"model": c.model, "input_size": list(c.input_size),
                       "against": "torchinfo", "ok": c.ok},
+            view=table_view(wide, quiet, columns), kind="verify-torchinfo",
         )
         emit(rendered, output)
         if not c.ok:
@@ -192,6 +203,7 @@ def verify_cmd(
     v = verify_googlenet(engine=engine.value)
     emit(render_frame(v.rows, pick_format(fmt, output), title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
                       json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
-                                "total": v.total}), output)
+                                "total": v.total},
+                      view=table_view(wide, quiet, columns), kind="verify-paper"), output)
     if not v.ok:
         raise fail("archscope's googlenet does not match Table 1's widths (see the notes)", 1)
