@@ -112,7 +112,8 @@ def test_bench_cli_error_in_one_configuration(runner_cli, tmp_path):
     assert "Traceback" not in res.output
     assert "error: ValueError: Expected more than 1 value per channel" in res.stdout  # status column
     doc = json.loads(out.read_text())
-    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "unstable"), (1, "error")]  # 3 iterations: no CI
+    # 3 iterations: no CI
+    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "unstable"), (1, "error")]
     assert res.stderr.splitlines() == [
         f"wrote {out}",
         f"warning: {spec} b1 fp32 train eager failed: {doc['records'][1]['reason']}",
@@ -157,7 +158,8 @@ def test_bench_cli_default_names_never_collide(runner_cli, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-20260101-000000-2.json",
                                                           "bench-20260101-000000.json"]
     assert (tmp_path / "bench-20260101-000000.json").read_text() == before
-    assert json.loads((tmp_path / "bench-20260101-000000-2.json").read_text())["records"][0]["batch_size"] == 2
+    second = json.loads((tmp_path / "bench-20260101-000000-2.json").read_text())
+    assert second["records"][0]["batch_size"] == 2
 
 
 def test_bench_cli_progress_bar(runner_cli, monkeypatch):
@@ -189,7 +191,8 @@ def test_bench_cli_cuda_unavailable(runner_cli, tmp_path):
     res = runner_cli.invoke(app, ["bench", "lenet5", "--device", "cuda", "-o", str(tmp_path / "r.json")])
     assert res.exit_code == 2
     assert res.stderr.strip().splitlines() == [
-        f"error: --device cuda needs CUDA, but torch {torch.__version__} sees no CUDA device; use --device cpu"]
+        f"error: --device cuda needs CUDA, but torch {torch.__version__} sees no CUDA device; "
+        "use --device cpu"]
 
 
 def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypatch):
@@ -228,6 +231,8 @@ def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
 
 
 def test_bench_cli_per_layer(runner_cli):
-    res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown", *FAST])
+    res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown",
+                                  *FAST])
     assert res.exit_code == 0
-    assert "per layer (each module's own operators)" in res.stdout and "| features.c1 | Conv2d |" in res.stdout
+    assert "per layer (each module's own operators)" in res.stdout
+    assert "| features.c1 | Conv2d |" in res.stdout

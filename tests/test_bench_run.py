@@ -196,7 +196,8 @@ def test_batch_from_the_input_size_when_no_batch_sizes():
     res = archscope.bench("lenet5", input_size="8,1,32,32", **FAST)
     assert [(r["batch_size"], r["input_shape"]) for r in res.records] == [(8, [8, 1, 32, 32])]
     assert res.settings["batch_sizes"] == [8]
-    assert archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[8], **FAST).records[0]["batch_size"] == 8
+    run = archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[8], **FAST)
+    assert run.records[0]["batch_size"] == 8
     with pytest.raises(ArchscopeError, match="batch 8 but --batch-size is 4"):
         archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[4], **FAST)
     assert archscope.bench("lenet5", **FAST).records[0]["batch_size"] == 1  # neither given: 1
@@ -347,7 +348,8 @@ def test_training_loss_weights_aux_heads():
     assert AUX_WEIGHT == 0.3
     assert training_loss(torch.tensor([2.0]), lambda t: t.sum()).item() == 2.0  # no aux heads
     # Eval-style None aux entries are ignored: 1 + 0.3 × 10 = 4
-    assert training_loss((torch.tensor([1.0]), None, torch.tensor([10.0])), lambda t: t.sum()).item() == pytest.approx(4.0)
+    loss = training_loss((torch.tensor([1.0]), None, torch.tensor([10.0])), lambda t: t.sum())
+    assert loss.item() == pytest.approx(4.0)
 
 
 def test_head_loss_cross_entropy_of_uniform_logits():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ from torch import nn
 
 from archscope.analysis.flops import flop_report
 from archscope.analysis.record import record_model
-from archscope.models import analysis_target, materialize
+from archscope.models import materialize
 from archscope.cli import app
 from archscope.zoo import list_models
 
@@ -82,7 +81,8 @@ def test_googlenet_inception_blocks():
 
 
 def test_googlenet_lrn_is_norm():
-    other = flop_report("googlenet", depth=1, engine="meta").rows.set_index("layer").loc["lrn1", "other_flops"]
+    rows = flop_report("googlenet", depth=1, engine="meta").rows.set_index("layer")
+    other = rows.loc["lrn1", "other_flops"]
     # LRN on 64x56x56 = 200,704 elements, size 5: (5 + 5) per element
     assert other == {"norm": 200_704 * 10}
 

@@ -8,7 +8,6 @@ import re
 import plotly.offline
 import pytest
 
-from archscope.report import data as D
 from archscope.report import figures as F
 from archscope.report import sections as S
 from archscope.report.page import embed_json, render_page

@@ -145,24 +145,78 @@ ModelsArg = Annotated[List[str], typer.Argument(
 def bench_cmd(
     models: ModelsArg,
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    batch_size: Annotated[Optional[str], typer.Option("--batch-size", "-b", help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1).", show_default=False)] = None,
-    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes: fp32, bf16, fp16 (comma-separated); the model is cast with .to(dtype).")] = "fp32",
-    amp: Annotated[bool, typer.Option("--amp", help="Also time each bf16/fp16 dtype as autocast with fp32 weights.")] = False,
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and input in channels_last (NHWC).")] = False,
-    cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Also time CUDA-graph replays of one captured forward.")] = False,
-    compile_: Annotated[bool, typer.Option("--compile", help="Also time torch.compile (compile time reported apart).")] = False,
-    compile_mode: Annotated[str, typer.Option("--compile-mode", help="default, reduce-overhead or max-autotune.")] = "default",
-    mode: Annotated[str, typer.Option("--mode", help="infer (inference_mode) or train (forward+backward+SGD step).")] = "infer",
-    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU).", show_default=False)] = None,
-    iters: Annotated[str, typer.Option("--iters", help="Timed iterations, or auto: at least 10 and 0.2 s, then until the median's 95% CI is within 1%, or --budget.")] = "auto",
-    budget: Annotated[float, typer.Option("--budget", help="Seconds of timing per configuration with --iters auto (finite, > 0).")] = 2.0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="torch.set_num_threads, 1 to 4 per core (default: every core this process may use; the number used is printed).", show_default=False)] = None,
-    per_layer: Annotated[bool, typer.Option("--per-layer", help="Also time each module's own operators with torch.profiler, beside its counts and roof (--mode infer only).")] = False,
-    trace: Annotated[Optional[Path], typer.Option("--trace", help="With --per-layer: write the profiler trace (Chrome/Perfetto JSON) here; never replaced: -2, -3 … are added.", show_default=False)] = None,
-    no_roofs: Annotated[bool, typer.Option("--no-roofs", help="Do not measure the device's peak and memory bandwidth (no peak_pct, bound or roofline; a few seconds faster).")] = False,
+    batch_size: Annotated[Optional[str], typer.Option(
+        "--batch-size", "-b", show_default=False,
+        help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1)."
+    )] = None,
+    dtype: Annotated[str, typer.Option(
+        "--dtype",
+        help="Dtypes: fp32, bf16, fp16 (comma-separated); the model is cast with .to(dtype)."
+    )] = "fp32",
+    amp: Annotated[bool, typer.Option(
+        "--amp",
+        help="Also time each bf16/fp16 dtype as autocast with fp32 weights."
+    )] = False,
+    channels_last: Annotated[bool, typer.Option(
+        "--channels-last",
+        help="Weights and input in channels_last (NHWC)."
+    )] = False,
+    cuda_graphs: Annotated[bool, typer.Option(
+        "--cuda-graphs",
+        help="Also time CUDA-graph replays of one captured forward."
+    )] = False,
+    compile_: Annotated[bool, typer.Option(
+        "--compile",
+        help="Also time torch.compile (compile time reported apart)."
+    )] = False,
+    compile_mode: Annotated[str, typer.Option(
+        "--compile-mode",
+        help="default, reduce-overhead or max-autotune."
+    )] = "default",
+    mode: Annotated[str, typer.Option(
+        "--mode",
+        help="infer (inference_mode) or train (forward+backward+SGD step)."
+    )] = "infer",
+    warmup: Annotated[Optional[int], typer.Option(
+        "--warmup", show_default=False,
+        help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU)."
+    )] = None,
+    iters: Annotated[str, typer.Option(
+        "--iters",
+        help="Timed iterations, or auto: at least 10 and 0.2 s, then until the median's 95% CI is within 1%,"
+             " or --budget."
+    )] = "auto",
+    budget: Annotated[float, typer.Option(
+        "--budget",
+        help="Seconds of timing per configuration with --iters auto (finite, > 0)."
+    )] = 2.0,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", show_default=False,
+        help="torch.set_num_threads, 1 to 4 per core (default: every core this process may use; the number "
+             "used is printed)."
+    )] = None,
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer",
+        help="Also time each module's own operators with torch.profiler, beside its counts and roof (--mode "
+             "infer only)."
+    )] = False,
+    trace: Annotated[Optional[Path], typer.Option(
+        "--trace", show_default=False,
+        help="With --per-layer: write the profiler trace (Chrome/Perfetto JSON) here; never replaced: -2, -3"
+             " … are added."
+    )] = None,
+    no_roofs: Annotated[bool, typer.Option(
+        "--no-roofs",
+        help="Do not measure the device's peak and memory bandwidth (no peak_pct, bound or roofline; a few "
+             "seconds faster)."
+    )] = False,
     input_size: InputSizeOpt = None,
     kwargs: KwargsOpt = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: -2, -3 … are added.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", show_default=False,
+        help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: "
+             "-2, -3 … are added."
+    )] = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not write the results JSON.")] = False,
     wide: WideOpt = False,
     quiet: QuietOpt = False,
@@ -220,8 +274,14 @@ def bench_cmd(
 @command("device")
 def device_cmd(
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32).")] = "fp32",
-    threads: Annotated[Optional[int], typer.Option("--threads", help="Threads to measure with (default: every core this process may use).", show_default=False)] = None,
+    dtype: Annotated[str, typer.Option(
+        "--dtype",
+        help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32)."
+    )] = "fp32",
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", show_default=False,
+        help="Threads to measure with (default: every core this process may use)."
+    )] = None,
     wide: WideOpt = False,
     quiet: QuietOpt = False,
     columns: ColumnsOpt = None,

@@ -9,8 +9,8 @@ import typer
 
 from .app import command, fail
 from .common import (
-    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, QuietOpt, WideOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
-    parse_kwargs, pick_format, table_view,
+    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, QuietOpt,
+    WideOpt, emit, parse_kwargs, pick_format, table_view,
 )
 from ..analysis.engines.base import DEFAULT_ENGINE, engine_help, engine_names
 from ..conventions import FLOPS, MACS, OTHER_FLOPS
@@ -147,7 +147,8 @@ def explain_cmd(
 
 
 @command("verify", short_help="Check the figures against GoogLeNet's paper (Table 1) or "
-         "against torchinfo, layer by layer.", help="Check archscope's figures against an independent source: GoogLeNet's "
+         "against torchinfo, layer by layer.",
+         help="Check archscope's figures against an independent source: GoogLeNet's "
          "Table 1 (params, ops) with the paper's errata flagged (--against paper, the default "
          "for googlenet), or torchinfo's per-layer output shapes, params and mult-adds for any "
          "model, reconciled layer by layer (--against torchinfo, the default otherwise). Exit 0 "
@@ -179,7 +180,8 @@ def verify_cmd(
                                  kwargs=parse_kwargs(kwargs))
         shape = "x".join(map(str, c.input_size))
         rendered = render_frame(
-            c.columns, pick_format(fmt, output), title=f"{c.model} · verify against torchinfo · input {shape}",
+            c.columns, pick_format(fmt, output),
+            title=f"{c.model} · verify against torchinfo · input {shape}",
             notes=c.notes, total=c.total,
             json_obj={"model": c.model, "input_size": list(c.input_size),
                       "against": "torchinfo", "ok": c.ok},
@@ -201,7 +203,8 @@ def verify_cmd(
     from ..analysis.verify import verify_googlenet
 
     v = verify_googlenet(engine=engine.value)
-    emit(render_frame(v.rows, pick_format(fmt, output), title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
+    emit(render_frame(v.rows, pick_format(fmt, output),
+                      title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
                       json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
                                 "total": v.total},
                       view=table_view(wide, quiet, columns), kind="verify-paper"), output)

@@ -8,10 +8,9 @@ import typer
 
 from .app import command
 from .common import (
-    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, QuietOpt, WideOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
-    parse_kwargs, pick_format, table_view,
+    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, QuietOpt,
+    WideOpt, emit, parse_kwargs, pick_format, table_view,
 )
-from ..render import Format
 
 
 @command("list")

@@ -13,8 +13,9 @@ non-contiguous input becomes a ``bmm`` and an ``add`` (its bias as elementwise w
 average pooling to 1×1 a ``mean`` (a reduction, not a pool), RMS norm and ``logsumexp`` their
 elementwise pieces. They are costed whole where the torch function is called, and their inner
 ops are not counted again. Calls inside torch's own Python wrappers count too (``F.linear``
-inside ``F.multi_head_attention_forward``): see :mod:`archscope.adapters.torch_function`. (Attention needs no such care: its handle counts what
-torch's math path dispatches, see :mod:`archscope.analysis.costs.linalg`.)
+inside ``F.multi_head_attention_forward``): see :mod:`archscope.adapters.torch_function`.
+(Attention needs no such care: its handle counts what torch's math path dispatches, see
+:mod:`archscope.analysis.costs.linalg`.)
 """
 
 from __future__ import annotations
