@@ -41,7 +41,6 @@ SIZE_BUDGET_S = 0.3
 REL = 0.02
 STEADY_CI = 0.05  # a size whose median's CI is wider does not set the peak while another is steady
 WARMUP = 2
-MATH_MODES = ("fp32", "tf32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)

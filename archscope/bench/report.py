@@ -10,29 +10,26 @@ figures that say whether a median can be trusted.
 from __future__ import annotations
 
 from ..conventions import LATENCY, RATES
-from .results import TIMED
+from .results import TIMED, precision_label, variant_label
 from .stats import PEAK_SOURCE
 
 SUMMARY_NOTES = [LATENCY, RATES]  # texts in archscope.conventions
 
 
-def _variant(rec: dict) -> str:
-    if rec["graph"]:
-        return "cuda-graph"
-    if rec["compile"]:
-        return f"compile:{rec['compile']}"
-    return "eager"
+def variant(rec: dict) -> str:
+    """How a record's forward was run: :func:`~archscope.bench.results.variant_label`."""
+    return variant_label(rec.get("graph"), rec.get("compile"))
 
 
 def precision(rec: dict) -> str:
     """``bf16`` (the model cast) or ``bf16 amp`` (fp32 weights under autocast)."""
-    return f"{rec['dtype']} amp" if rec.get("amp") else str(rec["dtype"])
+    return precision_label(rec["dtype"], bool(rec.get("amp")))
 
 
 def record_label(rec: dict) -> str:
     """``lenet5 b1 fp32 NHWC train eager``: one configuration, as the progress bar names it."""
     return (f"{rec['model']} b{rec['batch_size']} {precision(rec)}"
-            f"{' NHWC' if rec['channels_last'] else ''} {rec['mode']} {_variant(rec)}")
+            f"{' NHWC' if rec['channels_last'] else ''} {rec['mode']} {variant(rec)}")
 
 
 def rate_unit(tflops: list) -> tuple[str, float]:
@@ -48,12 +45,12 @@ def _key(r: dict) -> tuple:
     return (r["model"], r["batch_size"], r["dtype"], bool(r.get("amp")), r["channels_last"], r["mode"])
 
 
-def summary_frame(records: list[dict], text: bool = False):
+def config_frame(records: list[dict], text: bool = False):
     """One row per configuration. ``text=True`` (tables for people): ``ci_pct`` as ``"1.2%"``."""
     import pandas as pd
 
     eager = {_key(r): r["median_ms"] for r in records
-             if _variant(r) == "eager" and r["status"] in ("ok", "unstable")}
+             if variant(r) == "eager" and r["status"] in ("ok", "unstable")}
     rate, scale = rate_unit([r["tflops"] for r in records])
     rows = []
     for r in records:
@@ -62,7 +59,7 @@ def summary_frame(records: list[dict], text: bool = False):
         ci = 100 * r["ci_rel"] if r["ci_rel"] is not None else None
         rows.append({
             "model": r["model"], "batch": r["batch_size"], "dtype": precision(r),
-            "layout": "NHWC" if r["channels_last"] else "NCHW", "variant": _variant(r),
+            "layout": "NHWC" if r["channels_last"] else "NCHW", "variant": variant(r),
             "mode": r["mode"], "median_ms": r["median_ms"], "n": r["iters"],
             "ci_pct": (f"{ci:.1f}%" if ci is not None else ("no CI" if timed else None)) if text else ci,
             "p95_ms": r["p95_ms"], "throughput_items_s": r["throughput_items_s"],
@@ -90,7 +87,7 @@ LAYER_COLUMNS = ["layer", "type", "calls", "time_ms", "time_share", "macs", "mac
                  "intensity", "gflop_s", "bound"]
 
 
-def per_layer_frame(record: dict):
+def record_layers_frame(record: dict):
     import pandas as pd
 
     return pd.DataFrame(record["per_layer"], columns=LAYER_COLUMNS)
@@ -205,12 +202,12 @@ def render_results(results, fmt, view=None) -> str:
         stop = getattr(results, "stopped_by", None)
         how = str(stop) if stop is not None and str(stop).startswith("SIG") else "Ctrl-C"
         notes.append(f"interrupted: the sweep stopped early ({how}); rows are the configurations done")
-    out = [render_frame(summary_frame(results.records, text=text), fmt, title=run_title(results.env),
+    out = [render_frame(config_frame(results.records, text=text), fmt, title=run_title(results.env),
                         notes=notes, view=view, kind="bench")]
     for rec in results.records:
         if rec.get("per_layer"):
             title = (f"{rec['model']} · batch {rec['batch_size']} · {precision(rec)} · per layer "
                      "(each module's own operators)")
-            out.append(render_frame(per_layer_frame(rec), fmt, title=title, notes=layer_notes(rec),
+            out.append(render_frame(record_layers_frame(rec), fmt, title=title, notes=layer_notes(rec),
                                     view=replace(view, columns=()), kind="bench-layers"))
     return "\n".join(out)

@@ -108,7 +108,7 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     title = title or "archscope report: " + ", ".join(names)
     from .page import render_page
 
-    per_layer = D.per_layer_frame(bench_df) if bench_df is not None else None
+    per_layer = D.timed_layers_frame(bench_df) if bench_df is not None else None
     sections = build_sections(gathered, bench_df, engine, per_layer)
     subtitle = (f"{len(gathered)} model{'s' if len(gathered) > 1 else ''} · counting engine: "
                 f"{engine}" + (f" · {len(bench_df)} timed configurations" if bench_df is not None

@@ -103,9 +103,6 @@ class CallRecorder:
     def current(self) -> _Open | None:
         return self.calls[self.stack[-1]] if self.stack else None
 
-    def current_path(self) -> str | None:
-        return self.calls[self.stack[-1]].record.path if self.stack else None
-
     def current_module(self) -> tuple[str, str] | None:
         """(path, type) of the innermost call being run, for error messages."""
         if not self.stack:
