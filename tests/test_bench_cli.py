@@ -56,7 +56,7 @@ def test_bench_cli_no_save(runner_cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--dtype", "fp32,int8"], "unknown dtype 'int8'; choose from fp32, bf16, fp16"),
+    (["--dtype", "fp32,int8"], "unknown dtype 'int8'; use fp32, bf16, fp16"),
     (["--device", "tpu"], "unknown device 'tpu'; choose from cpu, cuda"),
     (["--iters", "many"], "--iters 'many' must be a whole number ≥ 1 or 'auto'"),
     (["-b", "0"], "needs whole numbers ≥ 1"),

@@ -91,7 +91,7 @@ def small_buffer(monkeypatch):
 
 
 def test_device_command_table_and_json(runner, small_buffer):
-    res = runner.invoke(app, ["device", "--threads", "1", "--dtype", "fp32"])
+    res = runner.invoke(app, ["device", "--threads", "1", "--dtype", "fp32", "--wide"])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert lines[0].startswith("archscope device · cpu · ") and lines[0].endswith("· 1 thread")

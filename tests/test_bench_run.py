@@ -207,7 +207,7 @@ def test_batch_from_the_input_size_when_no_batch_sizes():
     (dict(threads=0), "--threads 0 must be a whole number ≥ 1; leave it out to use every core"),
     (dict(threads=-2), "--threads -2 must be a whole number ≥ 1"),
     (dict(warmup=-1), "--warmup -1 must be a whole number ≥ 0"),
-    (dict(iters=0), "--iters 0 must be a whole number ≥ 1 or auto"),
+    (dict(iters=0), "--iters 0 must be a whole number ≥ 1 or 'auto'"),
     (dict(budget_s=0), "--budget 0 must be a finite number of seconds > 0"),
     (dict(budget_s=float("nan")), "--budget nan must be a finite number"),
     (dict(budget_s=float("inf")), "--budget inf must be a finite number"),
@@ -324,7 +324,8 @@ def test_ctrl_c_while_loading_returns_an_empty_interrupted_run(monkeypatch):
 
 
 def test_bad_names():
-    with pytest.raises(ArchscopeError, match="unknown dtype 'fp8'; choose from fp32, bf16, fp16"):
+    with pytest.raises(ArchscopeError,
+                       match=r"unknown dtype 'fp8' \(did you mean fp32, fp16\?\); use fp32, bf16, fp16"):
         archscope.bench("lenet5", dtypes="fp8")
     with pytest.raises(ArchscopeError, match="unknown device 'tpu'"):
         archscope.bench("lenet5", device="tpu")

@@ -51,8 +51,8 @@ from .failures import failure, free_memory
 from .layer_rows import conv_macs
 from .machine import usable_cores
 from .measure import TRAIN_FLOPS_FACTOR, Config, Context, time_config
-from .options import (  # noqa: F401  (parse_* and DTYPE_NAMES are this module's API too)
-    COMPILE_MODES, DTYPE_NAMES, MODES, Sweep, check_sweep, parse_device, parse_dtype,
+from .options import (  # noqa: F401  (bench_dtype and parse_device are this module's API too)
+    COMPILE_MODES, MODES, Sweep, bench_dtype, check_sweep, parse_device, torch_dtype,
 )
 from .results import environment, results_document
 from .roofs import Roofs
@@ -183,7 +183,7 @@ def bench(
                     device=sw.device, batch_sizes=batch_sizes, dtypes=sw.dtypes, amp=sw.amp,
                     channels_last=sw.layouts, cuda_graphs=cuda_graphs, compile=compile,
                     compile_mode=compile_mode, mode=mode, warmup=sw.warmup,
-                    iters=iters if iters is not None else "auto", budget_s=sw.budget_s,
+                    iters=sw.iters if sw.iters is not None else "auto", budget_s=sw.budget_s,
                     threads=sw.threads, per_layer=per_layer, roofs=sw.roofs,
                     input_size=input_size, kwargs=kwargs)
     results = BenchResults([], {}, settings)
@@ -250,7 +250,7 @@ class _Model:
         import torch
 
         self.prep, self.sw = prep, sw
-        self.weights = torch.float32 if amp else getattr(torch, DTYPE_NAMES[dtype])
+        self.weights = torch.float32 if amp else torch_dtype(dtype)
         self.fmt = torch.channels_last if layout else torch.contiguous_format
         self.model = None
 

@@ -16,35 +16,6 @@ from ..errors import ArchscopeError
 from ..render import Format
 
 
-def _int_list(text: str, what: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise ArchscopeError(f"{what} {text!r} is not a comma-separated list of whole numbers, "
-                             "e.g. 1,8,64") from None
-    if not values or any(v < 1 for v in values):
-        raise ArchscopeError(f"{what} {text!r} needs whole numbers ≥ 1, e.g. 1,8,64")
-    return values
-
-
-def _iters(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ArchscopeError(f"--iters {text!r} must be a whole number ≥ 1 or 'auto'")
-    return n
-
-
-def _dtypes(text: str) -> list[str]:
-    from ..bench.options import parse_dtype
-
-    return [parse_dtype(d) for d in text.split(",") if d.strip()]
-
-
 def _progress():
     """A rich progress bar on stderr, or None when stderr is not a terminal."""
     from rich.console import Console
@@ -235,7 +206,6 @@ def bench_cmd(
     when at least one configuration was timed, 2 when none could be (the results file is still
     written). Compare two runs with `archscope compare`.
     """
-    from ..bench.options import parse_device
     from ..bench.report import render_results
     from ..bench.results import TraceFiles, default_results_path
     from ..bench.runner import bench
@@ -243,10 +213,7 @@ def bench_cmd(
     from ..io import check_writable
     from .app import debugging
 
-    dtypes = _dtypes(dtype)
-    batches = None if batch_size is None else _int_list(batch_size, "--batch-size")
-    n_iters = _iters(iters)
-    device = parse_device(device)
+    # The runner checks every option (one sentence each) before anything is built or timed.
     if trace is not None and not per_layer:
         raise ArchscopeError("--trace writes the profiler trace of --per-layer; add --per-layer")
     traces = TraceFiles(trace) if trace is not None else None
@@ -260,9 +227,9 @@ def bench_cmd(
 
     with _progress_callback() as on_progress, signals_as_interrupts():
         results = bench(
-            models, device=device, batch_sizes=batches, dtypes=dtypes, channels_last=channels_last,
+            models, device=device, batch_sizes=batch_size, dtypes=dtype, channels_last=channels_last,
             cuda_graphs=cuda_graphs, compile=compile_, compile_mode=compile_mode, mode=mode,
-            amp=amp, warmup=warmup, iters=n_iters, budget_s=budget, threads=threads,
+            amp=amp, warmup=warmup, iters=iters, budget_s=budget, threads=threads,
             per_layer=per_layer, roofs=not no_roofs, trace=traces, input_size=input_size,
             kwargs=parse_kwargs(kwargs), on_progress=on_progress, on_error=on_error,
         )
@@ -299,7 +266,7 @@ def device_cmd(
     from ..bench.roofs import device_roofs
     from ..render import render_frame, to_json
 
-    roofs, env = device_roofs(device, _dtypes(dtype), threads)
+    roofs, env = device_roofs(device, dtype, threads)
     fmt = pick_format(fmt, output)
     if fmt is Format.json:
         text = to_json({"schema": "archscope.device/1", "env": env, "roofs": roofs.rows()})

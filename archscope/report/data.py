@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.records import ROOT_NAME
+from ..analysis.records import ROOT_NAME, ancestors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,14 +174,12 @@ def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
             sums[model][0] += int(params)
             sums[model][1] += int(macs)
             continue
-        parts = layer.split(".")
         node_parent = model
-        for i in range(len(parts)):
-            node = ".".join(parts[: i + 1])
+        for node in reversed([p for p in ancestors(layer) if p]):  # outermost first
             if node not in sums:
                 sums[node] = [0, 0]
                 parents[node] = node_parent
-                labels[node] = _node_label(parts[: i + 1])
+                labels[node] = _node_label(node.split("."))
             sums[node][0] += int(params)
             sums[node][1] += int(macs)
             node_parent = node
