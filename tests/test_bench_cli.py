@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from archscope.bench import measure
+from archscope.bench import configuration
 from archscope.cli import app
 
 FAST = ["--iters", "3", "--warmup", "1", "--no-roofs"]
@@ -74,7 +74,8 @@ def test_bench_cli_no_save(runner_cli, tmp_path, monkeypatch):
     (["cifar_cnn", "-i", "1x32x32"], "cifar_cnn cannot take input 1x1x32x32"),  # 2nd model: nothing timed
 ])
 def test_bench_cli_bad_options(runner_cli, tmp_path, monkeypatch, args, message):
-    monkeypatch.setattr(measure, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    monkeypatch.setattr(configuration, "time_until_stable",
+                        lambda *a, **k: pytest.fail("timed before checking"))
     monkeypatch.chdir(tmp_path)
     res = runner_cli.invoke(app, ["bench", "lenet5", "-o", str(tmp_path / "r.json"), *args])
     assert res.exit_code == 2, res.output
@@ -196,7 +197,7 @@ def test_bench_cli_cuda_unavailable(runner_cli, tmp_path):
 
 
 def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypatch):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -205,7 +206,7 @@ def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypat
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     out = tmp_path / "r.json"
     res = runner_cli.invoke(app, ["bench", "lenet5", "-b", "1,2,4", "-o", str(out), *FAST])
     assert res.exit_code == 130
@@ -215,7 +216,7 @@ def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypat
 
 
 def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -224,7 +225,7 @@ def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
         return real(*a, **k)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     res = runner_cli.invoke(app, ["bench", "lenet5", "-b", "64,1", "--no-save", *FAST])
     assert res.exit_code == 0
     assert "oom: CUDA out of memory" in res.stdout

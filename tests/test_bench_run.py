@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench import measure, runner, timing
+from archscope.bench import configuration, runner, timing
 from archscope.bench.counts import model_counts
 from archscope.bench.results import RECORD_FIELDS, SCHEMA, TIMED, load_results, write_results
 from archscope.bench.train import AUX_WEIGHT, HeadLoss, training_loss
@@ -74,7 +74,7 @@ def test_load_results_rejects_bad_files(tmp_path):
 
 
 def _failing_timer(exc, on_call):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -91,7 +91,7 @@ def _failing_timer(exc, on_call):
     RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
 ])
 def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=2))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(exc, on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert statuses(res.records) == ["timed", "oom", "timed"]
     oom = res.records[1]
@@ -99,7 +99,7 @@ def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
 
 
 def test_unexpected_error_is_recorded_and_the_sweep_goes_on(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable",
+    monkeypatch.setattr(configuration, "time_until_stable",
                         _failing_timer(ValueError("bug\n  on two lines"), on_call=2))
     seen = []
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], on_error=lambda rec, exc: seen.append(
@@ -150,7 +150,7 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
         seen.append((sys.exc_info()[0], refs[0]() is None))
         real_free(device)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     monkeypatch.setattr(runner, "free_memory", spy)
     res = archscope.bench("lenet5", **FAST)
     assert res.records[0]["status"] == "oom"
@@ -158,7 +158,8 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
 
 
 def test_every_model_is_checked_before_anything_is_timed(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    monkeypatch.setattr(configuration, "time_until_stable",
+                        lambda *a, **k: pytest.fail("timed before checking"))
     with pytest.raises(ArchscopeError, match="unknown model 'resnt50'"):
         archscope.bench(["lenet5", "resnt50"], **FAST)
     # lenet5 takes 1×32×32 but cifar_cnn 3 channels: the second model's input fails up front
@@ -300,7 +301,7 @@ def test_roofs_once_per_math_mode_then_again_at_the_end(monkeypatch):
 
 def test_unsupported_dtype_is_skipped(monkeypatch):
     exc = RuntimeError('"slow_conv2d_cpu" not implemented for \'Half\'')
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=1))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(exc, on_call=1))
     res = archscope.bench("lenet5", dtypes=["fp16", "fp32"], **FAST)
     assert [r["dtype"] for r in res.records] == ["fp16", "fp32"]
     assert statuses(res.records) == ["skipped", "timed"]
@@ -308,7 +309,7 @@ def test_unsupported_dtype_is_skipped(monkeypatch):
 
 
 def test_ctrl_c_keeps_results_so_far(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert res.interrupted and [r["batch_size"] for r in res.records] == [1]
     assert res.document()["interrupted"] is True
@@ -373,13 +374,13 @@ class _FakeGoogLeNet(nn.Module):
 
 def test_train_mode_uses_aux_heads(monkeypatch):
     seen = []
-    real = measure.training_loss
+    real = configuration.training_loss
 
     def spy(output, head_loss):
         seen.append(type(output).__name__)
         return real(output, head_loss)
 
-    monkeypatch.setattr(measure, "training_loss", spy)
+    monkeypatch.setattr(configuration, "training_loss", spy)
     model = _FakeGoogLeNet()
     res = archscope.bench(model, mode="train", input_size=(1, 2, 2), **FAST)
     assert res.records[0]["status"] in TIMED and res.records[0]["mode"] == "train"

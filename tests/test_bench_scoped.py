@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import archscope
-from archscope.bench import measure
+from archscope.bench import configuration
 from archscope.bench import runner as bench_runner
 from archscope.bench.scoped import (Interrupted, cudnn_benchmark, interrupt_code,
                                     signals_as_interrupts, tf32, torch_threads)
@@ -45,7 +45,7 @@ def test_each_manager_restores_its_setting_even_after_an_error():
 
 def test_the_bench_restores_global_state_also_when_interrupted(monkeypatch):
     before = _state()
-    monkeypatch.setattr(measure, "time_until_stable",
+    monkeypatch.setattr(configuration, "time_until_stable",
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     res = archscope.bench("lenet5", threads=1, iters=3, warmup=0, roofs=False)
     assert res.interrupted and _state() == before

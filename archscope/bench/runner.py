@@ -19,7 +19,7 @@ cause). The device's roofs (matmul peak per math mode, memory bandwidth; :mod:`.
 measured warm after the first configuration's warm-up, at the thread count being benched, and
 the peaks again at the end of the sweep, which reports a drift over 5 %.
 
-``--compile``: each configuration (dtype, layout, batch size) gets ``torch._dynamo.reset()`` and
+``--compile``: each configuration (dtype, layout, batch size) gets ``torch.compiler.reset()`` and
 a fresh ``torch.compile(model, mode=…, dynamic=False)``: no dynamic batch dimension from an
 earlier batch size, and no compiled-code cache that would run into dynamo's recompile limit after
 a few configurations. Dynamo's counters tell whether a graph was really captured; when it was
@@ -50,7 +50,7 @@ from .counts import Counts, model_counts
 from .failures import failure, free_memory
 from .layer_rows import conv_macs
 from .machine import usable_cores
-from .measure import TRAIN_FLOPS_FACTOR, Config, Context, time_config
+from .configuration import TRAIN_FLOPS_FACTOR, Config, Context, time_config
 from .options import (  # noqa: F401  (bench_dtype and parse_device are this module's API too)
     COMPILE_MODES, MODES, Sweep, bench_dtype, check_sweep, parse_device, torch_dtype,
 )
@@ -265,7 +265,7 @@ class _Model:
                                              memory_format=self.fmt)
         run = self.model
         if variant == "compile":
-            torch._dynamo.reset()
+            torch.compiler.reset()
             run = torch.compile(self.model, mode=self.sw.compile_mode, dynamic=False)
         x = torch.randn(shape, device=self.sw.device, dtype=self.weights)
         return run, x.contiguous(memory_format=self.fmt) if len(shape) == 4 else x
@@ -281,7 +281,7 @@ class _Model:
 
         self.model = None
         if "compile" in self.sw.variants:
-            torch._dynamo.reset()  # compiled code holds on to the model's tensors
+            torch.compiler.reset()  # compiled code holds on to the model's tensors
         free_memory(self.sw.device)
 
 

@@ -50,7 +50,7 @@ def root(
 
 
 # Set by `root` on every invocation. Not read from click's context stack: Typer ≥ 0.20 vendors
-# its own click (typer._click), so `click.get_current_context()` sees no context and --debug
+# its own click (archscope.adapters.typer_click), so `click.get_current_context()` sees no context and --debug
 # was silently ignored.
 _state = {"debug": False}
 
@@ -130,17 +130,6 @@ def command(*args: Any, **kwargs: Any) -> Callable:
     return deco
 
 
-def _click_errors() -> tuple[type, tuple]:
-    """Click's exception base and the no-arguments-means-help error (Typer vendors click)."""
-    try:
-        from typer._click.exceptions import ClickException, NoArgsIsHelpError
-        return ClickException, (NoArgsIsHelpError,)
-    except ImportError:  # a Typer that uses click itself
-        from click.exceptions import ClickException
-
-        return ClickException, ()
-
-
 # Options of `archscope` itself, which click reads only before the command's name.
 ROOT_OPTIONS = ("--debug", "--version")
 
@@ -174,7 +163,9 @@ def main() -> None:
     """
     from typer.main import get_command
 
-    click_error, show_help = _click_errors()
+    from ..adapters.typer_click import click_errors
+
+    click_error, show_help = click_errors()
     try:
         rv = get_command(app).main(prog_name="archscope", standalone_mode=False)
     except KeyboardInterrupt:  # outside a command (e.g. during import)

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...adapters.torch_function import inner_visible
+from ...adapters.torch_function import inner_visible, nn_binding
 from ...inputs import ModelInputs
 from ..costs import UNKNOWN
 from ..records import ModelRecord
@@ -102,14 +102,14 @@ class _Counting(MetaShapeMode):
 def _composites() -> dict[Any, str]:
     """Torch functions costed whole → their aten name (see the module docstring)."""
     F = torch.nn.functional
-    table = {torch._C._nn.linear: "linear",
-             torch._C._nn.scaled_dot_product_attention: "scaled_dot_product_attention",
+    table = {nn_binding("linear"): "linear",
+             nn_binding("scaled_dot_product_attention"): "scaled_dot_product_attention",
              F.adaptive_avg_pool1d: "adaptive_avg_pool1d",
              torch.adaptive_avg_pool1d: "adaptive_avg_pool1d",
              F.adaptive_avg_pool2d: "adaptive_avg_pool2d",
-             torch._C._nn.adaptive_avg_pool2d: "adaptive_avg_pool2d",
+             nn_binding("adaptive_avg_pool2d"): "adaptive_avg_pool2d",
              F.adaptive_avg_pool3d: "adaptive_avg_pool3d",
-             torch._C._nn.adaptive_avg_pool3d: "adaptive_avg_pool3d",
+             nn_binding("adaptive_avg_pool3d"): "adaptive_avg_pool3d",
              torch.logsumexp: "logsumexp", torch.Tensor.logsumexp: "logsumexp"}
     if hasattr(F, "rms_norm"):  # torch ≥ 2.4
         table[F.rms_norm] = "rms_norm"
