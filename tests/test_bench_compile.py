@@ -96,6 +96,7 @@ class _Recompiling(nn.Module):
         return self.lin(x.flatten(1)) * self.calls
 
 
+@pytest.mark.slow
 def test_recompile_limit_is_a_fallback(compiles):
     # 1 compiling call + 1 warm-up + 12 timed: past the limit of 8 compiled versions
     res = archscope.bench(_Recompiling(), input_size=(3, 2, 2), compile=True, iters=12, warmup=1)

@@ -68,6 +68,7 @@ def _hogs(n: int) -> list[subprocess.Popen]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("timing")
 def test_beside_a_cpu_hog_never_ok_with_a_wide_ci():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     hogs = _hogs(cores)  # every core busy: the bench's threads must share them

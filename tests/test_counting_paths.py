@@ -129,6 +129,7 @@ def _imported_after(args, modules):
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_flops_default_path_imports_no_dynamo_sympy_plotly_pandas():
     # googlenet covers conv, LRN (avg_pool3d), ceil-mode max pool, cat, adaptive pool → mean;
     # pandas is a sixth of `import torch`: printing a table needs no DataFrame

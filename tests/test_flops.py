@@ -87,7 +87,12 @@ def test_googlenet_lrn_is_norm():
     assert other == {"norm": 200_704 * 10}
 
 
-@pytest.mark.parametrize("name", list_models())
+# The deepest networks take several seconds per engine: `slow` (left out by -m "not slow").
+HEAVY = {"resnet101", "resnet152", "vgg19", "vgg19_bn", "inception_v3"}
+ZOO = [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in list_models()]
+
+
+@pytest.mark.parametrize("name", ZOO)
 def test_engines_agree_layer_by_layer(name):
     a = flop_report(name, engine="fvcore").rows
     b = flop_report(name, engine="meta").rows
@@ -97,7 +102,7 @@ def test_engines_agree_layer_by_layer(name):
 
 
 @pytest.mark.parametrize("engine", ["fvcore", "meta"])
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", ZOO)
 def test_no_uncounted_ops_on_the_zoo(name, engine):
     assert record_model(name, engine=engine).uncounted == {}
 

@@ -156,3 +156,13 @@ def test_conventions_command_states_every_convention_and_each_op_family(runner):
     text = runner.invoke(app, ["conventions"], env={"COLUMNS": "80"}).stdout
     assert "batch norm in eval mode: 2 per element" in text
     assert max(len(ln) for ln in text.splitlines() if " " in ln.strip()) <= 80
+
+
+def test_bench_checks_its_columns_before_timing(runner, monkeypatch):
+    from archscope.bench import configuration
+
+    monkeypatch.setattr(configuration, "time_until_stable",
+                        lambda *a, **k: pytest.fail("timed before checking --columns"))
+    res = runner.invoke(app, ["bench", "lenet5", "--no-save", "--columns", "median,n"])
+    assert res.exit_code == 2 and "unknown column 'median'" in res.output
+    assert "median_ms" in res.output  # the choices are listed

@@ -45,6 +45,12 @@ def _key(r: dict) -> tuple:
     return (r["model"], r["batch_size"], r["dtype"], bool(r.get("amp")), r["channels_last"], r["mode"])
 
 
+# Every column config_frame can show (a column empty on every row is left out of a run's table).
+CONFIG_COLUMNS = ("model", "batch", "dtype", "layout", "variant", "mode", "median_ms", "n", "ci_pct",
+                  "p95_ms", "throughput_items_s", "speedup", "tflop_s", "gflop_s", "peak_pct",
+                  "bound", "peak_mem_mib", "j_per_item", "compile_s", "status")
+
+
 def config_frame(records: list[dict], text: bool = False):
     """One row per configuration. ``text=True`` (tables for people): ``ci_pct`` as ``"1.2%"``."""
     import pandas as pd
@@ -202,8 +208,12 @@ def render_results(results, fmt, view=None) -> str:
         stop = getattr(results, "stopped_by", None)
         how = str(stop) if stop is not None and str(stop).startswith("SIG") else "Ctrl-C"
         notes.append(f"interrupted: the sweep stopped early ({how}); rows are the configurations done")
-    out = [render_frame(config_frame(results.records, text=text), fmt, title=run_title(results.env),
-                        notes=notes, view=view, kind="bench")]
+    frame = config_frame(results.records, text=text)
+    # --columns was checked against CONFIG_COLUMNS before the run; a column this run left empty
+    # (speedup with eager only, compile_s without --compile) is simply absent
+    shown = replace(view, columns=tuple(c for c in view.columns if c in frame.columns))
+    out = [render_frame(frame, fmt, title=run_title(results.env), notes=notes, view=shown,
+                        kind="bench")]
     for rec in results.records:
         if rec.get("per_layer"):
             title = (f"{rec['model']} · batch {rec['batch_size']} · {precision(rec)} · per layer "

@@ -206,7 +206,8 @@ def bench_cmd(
     when at least one configuration was timed, 2 when none could be (the results file is still
     written). Compare two runs with `archscope compare`.
     """
-    from ..bench.report import render_results
+    from ..bench.report import CONFIG_COLUMNS, render_results
+    from ..terminal import choose_columns
     from ..bench.results import TraceFiles, default_results_path
     from ..bench.runner import bench
     from ..bench.scoped import signals_as_interrupts
@@ -214,6 +215,8 @@ def bench_cmd(
     from .app import debugging
 
     # The runner checks every option (one sentence each) before anything is built or timed.
+    view = table_view(wide, quiet, columns)
+    choose_columns(dict.fromkeys(CONFIG_COLUMNS, []), view.columns)  # a typo fails now, not after
     if trace is not None and not per_layer:
         raise ArchscopeError("--trace writes the profiler trace of --per-layer; add --per-layer")
     traces = TraceFiles(trace) if trace is not None else None
@@ -234,7 +237,7 @@ def bench_cmd(
             kwargs=parse_kwargs(kwargs), on_progress=on_progress, on_error=on_error,
         )
     saved = _save(results, path)  # first: a closed stdout must not cost the run
-    _print(render_results(results, fmt, table_view(wide, quiet, columns)), saved)
+    _print(render_results(results, fmt, view), saved)
     _finish(results, saved)
 
 
