@@ -172,27 +172,6 @@ def _text_rows(cols: Columns, total: dict | None) -> list[list[str]]:
     return rows
 
 
-def _wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
-    if width is None:
-        return [first + text]
-    import textwrap
-
-    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
-                         break_long_words=False, break_on_hyphens=False) or [first]
-
-
-def _header_notes(notes: Iterable[str], *, brief: bool, quiet: bool) -> list[str]:
-    """The notes above a table: conventions as their one-line brief (``brief``) or whole, or
-    left out (``quiet``); every other note (engine, caveats, warnings) always, whole."""
-    from .conventions import brief as brief_of, is_convention
-
-    notes = list(notes)
-    out = [brief_of(n) if brief else n for n in notes if not (quiet and is_convention(n))]
-    if brief and not quiet and any(is_convention(n) for n in notes):
-        out.append("conventions in full: archscope conventions")
-    return out
-
-
 def to_text_table(
     data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
     total: dict | None = None, width: int | None = None, drop_order: tuple[str, ...] = (),
@@ -204,7 +183,7 @@ def to_text_table(
     Written by hand rather than with rich: rich lays out a 200-row table in about 0.3 s, a
     fifth of ``import torch``, on every ``params`` call.
     """
-    from .terminal import dropped_line, fit
+    from .terminal import dropped_line, fit, header_notes, wrap
 
     data = as_columns(data)
     t = fit(list(data), _text_rows(data, total), [_is_numeric(v) for v in data.values()],
@@ -218,9 +197,9 @@ def to_text_table(
     rule = "─" * t.width()
     out = []
     if title:
-        out += _wrap(printable(title), width, "", "  ")
-    for n in _header_notes(notes, brief=True, quiet=quiet):
-        out += _wrap(printable(n), width, "  ", "    ")
+        out += wrap(printable(title), width, "", "  ")
+    for n in header_notes(notes, brief=True, quiet=quiet):
+        out += wrap(printable(n), width, "  ", "    ")
     if out:
         out.append("")
     out += [line(t.header), rule]
@@ -232,7 +211,7 @@ def to_text_table(
     if below:
         out.append("")
     for n in below:
-        out += _wrap(printable(n), width, "  ", "      ")
+        out += wrap(printable(n), width, "  ", "      ")
     return "\n".join(out) + "\n"
 
 
@@ -246,7 +225,9 @@ def to_markdown(
     out = []
     if title:
         out += [f"**{esc(title)}**", ""]
-    notes = _header_notes(notes, brief=False, quiet=quiet)
+    from .terminal import header_notes
+
+    notes = header_notes(notes, brief=False, quiet=quiet)
     if notes:
         out += [f"- {esc(n)}" for n in notes] + [""]
     data = as_columns(data)

@@ -15,8 +15,11 @@ only while the table is still wider than the terminal:
 from __future__ import annotations
 
 import shutil
+import textwrap
 from dataclasses import dataclass, field
+from typing import Iterable
 
+from .conventions import brief as brief_of, is_convention
 from .errors import ArchscopeError
 
 # The width when stdout is not a terminal and $COLUMNS is unset (a pipe, a file, CI logs).
@@ -213,6 +216,24 @@ def fit(header: list[str], rows: list[list[str]], right: list[bool], width: int 
     _move_prose(t)
     _abbreviate_names(t, width)
     return t
+
+
+def wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
+    """``text`` as lines of at most ``width`` characters (None: one line), words never broken."""
+    if width is None:
+        return [first + text]
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first]
+
+
+def header_notes(notes: Iterable[str], *, brief: bool, quiet: bool) -> list[str]:
+    """The notes above a table: conventions as their one-line brief (``brief``) or whole, or
+    left out (``quiet``); every other note (engine, caveats, warnings) always, whole."""
+    notes = list(notes)
+    out = [brief_of(n) if brief else n for n in notes if not (quiet and is_convention(n))]
+    if brief and not quiet and any(is_convention(n) for n in notes):
+        out.append("conventions in full: archscope conventions")
+    return out
 
 
 def dropped_line(dropped: list[str], width: int | None) -> str:
