@@ -166,3 +166,19 @@ def test_bench_checks_its_columns_before_timing(runner, monkeypatch):
     res = runner.invoke(app, ["bench", "lenet5", "--no-save", "--columns", "median,n"])
     assert res.exit_code == 2 and "unknown column 'median'" in res.output
     assert "median_ms" in res.output  # the choices are listed
+
+
+def test_markdown_keeps_conventions_in_full_unless_quiet(runner):
+    md = runner.invoke(app, ["params", "lenet5", "-f", "markdown"]).stdout
+    assert f"- {REGISTRY['params']}\n" in md  # the full sentence, not the brief
+    quiet = runner.invoke(app, ["params", "lenet5", "-f", "markdown", "--quiet"]).stdout
+    assert str(REGISTRY["params"]) not in quiet and "| layer |" in quiet
+
+
+def test_tables_and_the_conventions_command_share_one_text():
+    from archscope.analysis.flops import FLOP_NOTES
+    from archscope.analysis.params import PARAM_NOTES
+    from archscope.bench.report import SUMMARY_NOTES
+
+    for note in [*FLOP_NOTES, *PARAM_NOTES, *SUMMARY_NOTES]:
+        assert REGISTRY[note.key] is note  # the registry's object itself, not a copy of its text
