@@ -14,13 +14,11 @@ from . import bench_figures as BF
 from . import data as D
 from . import figures
 from ..bench.results import precision_label, variant_label
+from ..dtypes import ALIASES, ITEMSIZE
 from .page import Chart, Section
 
 if TYPE_CHECKING:
     import pandas as pd
-
-DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
-
 
 def bench_frame(bench: pd.DataFrame) -> pd.DataFrame:
     """Successful configurations, each with its device label, variant and legend name.
@@ -112,7 +110,8 @@ def _intensity(batch: int, flops1: int, moved1: int, param_bytes: float, dtype: 
                elem: float) -> float:
     """FLOPs per byte at ``batch`` from a batch-1 table (results without bytes moved): weights
     read once, inputs and outputs ``batch`` times, every element at the timed dtype's size."""
-    scale = DTYPE_BYTES.get(str(dtype), elem) / elem
+    name = ALIASES.get(str(dtype), str(dtype))  # fp16 → float16 (archscope.dtypes' one table)
+    scale = ITEMSIZE.get(name, elem) / elem
     io1 = moved1 - param_bytes
     return batch * flops1 / (scale * (param_bytes + batch * io1))
 
