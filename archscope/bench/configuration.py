@@ -157,9 +157,9 @@ def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]
 
     dev_type = cfg.device.split(":")[0]
     if cfg.amp:
-        from .options import torch_dtype
+        from ..devices import parse_dtype
 
-        low = torch_dtype(cfg.dtype)
+        low = parse_dtype(cfg.dtype)
 
         def forward():
             # no weight-cast cache: a CUDA graph must capture the casts, and eager re-enters

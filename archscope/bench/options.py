@@ -31,13 +31,6 @@ def dtype_list(dtypes: Any) -> list[str]:
     return [bench_dtype(d) for d in dtypes]
 
 
-def torch_dtype(name: str):
-    """``"bf16"`` → ``torch.bfloat16``."""
-    import torch
-
-    return getattr(torch, canonical(name))
-
-
 def parse_device(name: str) -> str:
     """``cpu``, ``cuda`` or ``cuda:N``; CUDA asked for but absent, or no device N, is an error."""
     import torch

@@ -86,13 +86,13 @@ def measure_matmul(device: str, mode: str, timer: Callable, *,
     """
     import torch
 
-    from .options import torch_dtype
+    from ..devices import parse_dtype
     from .scoped import tf32
     from .timing import synchronize, time_until_stable
 
     cuda = device.startswith("cuda")
     dtype = "fp32" if mode == "tf32" else mode
-    element = torch_dtype(dtype)
+    element = parse_dtype(dtype)
     sizes = sizes or (CUDA_SIZES if cuda else CPU_SIZES)
     best, tried = None, []
     with tf32(matmul=mode == "tf32") if cuda else _nothing():

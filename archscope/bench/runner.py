@@ -45,6 +45,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from ..devices import parse_dtype
 from ..errors import ArchscopeError
 from .counts import Counts, model_counts
 from .failures import failure, free_memory
@@ -52,7 +53,7 @@ from .layer_rows import conv_macs
 from .machine import usable_cores
 from .configuration import TRAIN_FLOPS_FACTOR, Config, Context, time_config
 from .options import (  # noqa: F401  (bench_dtype and parse_device are this module's API too)
-    COMPILE_MODES, MODES, Sweep, bench_dtype, check_sweep, parse_device, torch_dtype,
+    COMPILE_MODES, MODES, Sweep, bench_dtype, check_sweep, parse_device,
 )
 from .results import environment, results_document
 from .roofs import Roofs
@@ -250,7 +251,7 @@ class _Model:
         import torch
 
         self.prep, self.sw = prep, sw
-        self.weights = torch.float32 if amp else torch_dtype(dtype)
+        self.weights = torch.float32 if amp else parse_dtype(dtype)
         self.fmt = torch.channels_last if layout else torch.contiguous_format
         self.model = None
 
