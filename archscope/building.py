@@ -91,9 +91,11 @@ class MetaBuild(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        if name in _VALUE_IN_PLACE and args and isinstance(args[0], torch.Tensor) \
-                and args[0].is_meta:
-            return args[0]
+        if name in _VALUE_IN_PLACE:
+            # nn.init's functions pass their tensor by keyword (``tensor=``)
+            target = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+            if isinstance(target, torch.Tensor) and target.is_meta:
+                return target
         factory = self.factories.get(func)
         if factory is not None and kwargs.get("device") is None:
             n = _requested_numel(factory, args, kwargs)

@@ -79,11 +79,6 @@ def check_batch_size(batch_size: int) -> int:
     return batch_size
 
 
-def format_shape(shape) -> str:
-    """``(1, 3, 224, 224)`` → ``"1x3x224x224"``."""
-    return "x".join(str(int(d)) for d in shape)
-
-
 def _literal(text: str):
     low = text.lower()
     if low in ("true", "yes"):

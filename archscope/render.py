@@ -18,6 +18,7 @@ import math
 import numbers
 import sys
 import unicodedata
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # rendering never loads pandas: only a caller's DataFrame brings it
@@ -45,6 +46,17 @@ NOT_APPLICABLE = "-"
 
 
 Columns = dict[str, list]  # column name → values, one per row, in display order
+
+
+@dataclass(frozen=True)
+class View:
+    """What the reader asked of a table: ``width`` to fit (text tables; None: no limit),
+    ``quiet`` (no conventions above text and Markdown tables) and ``columns`` (these, in this
+    order, after the name column; every format)."""
+
+    width: int | None = None
+    quiet: bool = False
+    columns: tuple[str, ...] = ()
 
 
 def as_columns(data: pd.DataFrame | Columns) -> Columns:
@@ -118,23 +130,25 @@ def format_float(value: float) -> str:
     return f"{rounded:.{max(0, 2 - math.floor(math.log10(abs(rounded))))}f}"
 
 
+def _format_int(column: str, value: int) -> str:
+    if column in SIGNED_COLUMNS:
+        return f"{value:+,}" if value else "0"
+    return str(value) if column in PLAIN_INT_COLUMNS else f"{value:,}"
+
+
 def format_cell(column: str, value: Any) -> str:
     """One cell as text: integers with thousands separators, shares as percentages, other
     numbers to three significant digits, control characters escaped."""
     if not isinstance(value, (list, tuple, dict)) and _missing(value):
         return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
+    if hasattr(value, "item") and not isinstance(value, (str, bool)):
+        value = value.item()  # a numpy scalar: its Python value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
         return f"{100 * value:.2f}%"
     if isinstance(value, int):
-        if column in SIGNED_COLUMNS:
-            return f"{value:+,}" if value else "0"
-        return str(value) if column in PLAIN_INT_COLUMNS else f"{value:,}"
+        return _format_int(column, value)
     if isinstance(value, float):
         return format_float(value)
     if isinstance(value, (list, tuple)):
@@ -167,41 +181,50 @@ def _text_rows(cols: Columns, total: dict | None) -> list[list[str]]:
 
 def to_text_table(
     data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
-    total: dict | None = None,
+    total: dict | None = None, width: int | None = None, drop_order: tuple[str, ...] = (),
+    quiet: bool = False,
 ) -> str:
-    """A plain aligned text table, never wrapped: its width is its content's.
+    """A plain aligned text table, fitted to ``width`` characters (None: as wide as its
+    content) as :mod:`archscope.terminal` describes; conventions shown by their brief.
 
     Written by hand rather than with rich: rich lays out a 200-row table in about 0.3 s, a
     fifth of ``import torch``, on every ``params`` call.
     """
+    from .terminal import dropped_line, fit, header_notes, wrap
+
     data = as_columns(data)
-    cols = list(data)
-    right = [_is_numeric(v) for v in data.values()]
-    body = _text_rows(data, total)
-    widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(cols)]
+    t = fit(list(data), _text_rows(data, total), [_is_numeric(v) for v in data.values()],
+            width, drop_order)
+    widths = t.widths()
 
     def line(cells: list[str]) -> str:
-        parts = [cell.rjust(w) if r else cell.ljust(w) for cell, w, r in zip(cells, widths, right)]
+        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, t.right)]
         return "   ".join(parts).rstrip()
 
-    rule = "─" * (sum(widths) + 3 * (len(cols) - 1))
+    rule = "─" * t.width()
     out = []
     if title:
-        out.append(printable(title))
-    out.extend(f"  {printable(n)}" for n in notes)
+        out += wrap(printable(title), width, "", "  ")
+    for n in header_notes(notes, brief=True, quiet=quiet):
+        out += wrap(printable(n), width, "  ", "    ")
     if out:
         out.append("")
-    out += [line(cols), rule]
-    rows = body[:-1] if total is not None else body
+    out += [line(t.header), rule]
+    rows = t.rows[:-1] if total is not None else t.rows
     out += [line(r) for r in rows]
     if total is not None:
-        out += [rule, line(body[-1])]
+        out += [rule, line(t.rows[-1])]
+    below = [*t.footnotes, *([dropped_line(t.dropped, width)] if t.dropped else [])]
+    if below:
+        out.append("")
+    for n in below:
+        out += wrap(printable(n), width, "  ", "      ")
     return "\n".join(out) + "\n"
 
 
 def to_markdown(
     data: pd.DataFrame | Columns, *, title: str | None = None, notes: Iterable[str] = (),
-    total: dict | None = None,
+    total: dict | None = None, quiet: bool = False,
 ) -> str:
     def esc(text: str) -> str:
         return printable(text).replace("|", "\\|")
@@ -209,7 +232,9 @@ def to_markdown(
     out = []
     if title:
         out += [f"**{esc(title)}**", ""]
-    notes = list(notes)
+    from .terminal import header_notes
+
+    notes = header_notes(notes, brief=False, quiet=quiet)
     if notes:
         out += [f"- {esc(n)}" for n in notes] + [""]
     data = as_columns(data)
@@ -326,38 +351,47 @@ def tree_view(cols: Columns, model: str, indent: str = "  ") -> Columns:
     return {"layer": names, **{c: v for c, v in cols.items() if c not in ("layer", "depth")}}
 
 
-def render_layer_table(table, fmt: Format | str) -> str:
-    """Render a LayerTable in the given format.
+def render_layer_table(table, fmt: Format | str, view: View = View()) -> str:
+    """Render a LayerTable in the given format, as ``view`` asks.
 
     A table whose ``meta`` says ``tree`` (``summary``) keeps full paths and depths in CSV and
     JSON, and shows indented names in text and Markdown (indented with no-break spaces there,
     which Markdown keeps).
     """
+    from .terminal import DROP_ORDER, choose_columns
+
     fmt = Format(fmt)
     if fmt is Format.json:
-        return to_json(layer_table_json(table))
+        obj = layer_table_json(table)
+        if view.columns:
+            obj["rows"] = frame_records(choose_columns(table.columns, view.columns))
+        return to_json(obj)
     cols = table.columns
     if table.meta.get("tree") and fmt is not Format.csv:
         cols = tree_view(cols, table.model, "\u00a0\u00a0" if fmt is Format.markdown else "  ")
     rows, total = _flatten(cols, table.total, expand=fmt is Format.csv)
+    rows = choose_columns(rows, view.columns)
     if fmt is Format.csv:
         return to_csv(rows, notes=table.notes, total=total)
     kw = dict(title=layer_table_title(table), notes=table.notes + _breakdown_notes(table),
-              total=total)
+              total=total, quiet=view.quiet)
     if fmt is Format.markdown:
         return to_markdown(rows, **kw)
-    return to_text_table(rows, **kw)
+    return to_text_table(rows, width=view.width, drop_order=DROP_ORDER.get(table.kind, ()), **kw)
 
 
 def render_frame(
     df: pd.DataFrame | Columns, fmt: Format | str, *, title: str | None = None,
     notes: Iterable[str] = (), json_obj: dict[str, Any] | None = None,
-    total: dict[str, Any] | None = None,
+    total: dict[str, Any] | None = None, view: View = View(), kind: str = "",
 ) -> str:
     """Render a DataFrame or plain columns, with a totals row when ``total`` is given; JSON is
-    ``json_obj`` plus ``rows`` (and ``total``, ``notes``)."""
+    ``json_obj`` plus ``rows`` (and ``total``, ``notes``). ``kind`` names the table in
+    :data:`archscope.terminal.DROP_ORDER` (which columns go first when it must be narrowed)."""
+    from .terminal import DROP_ORDER, choose_columns
+
     fmt = Format(fmt)
-    df = as_columns(df)
+    df = choose_columns(as_columns(df), view.columns)
     notes = list(notes)
     if fmt is Format.json:
         obj = dict(json_obj or {})
@@ -370,5 +404,6 @@ def render_frame(
     if fmt is Format.csv:
         return to_csv(df, notes=notes, total=total)
     if fmt is Format.markdown:
-        return to_markdown(df, title=title, notes=notes, total=total)
-    return to_text_table(df, title=title, notes=notes, total=total)
+        return to_markdown(df, title=title, notes=notes, total=total, quiet=view.quiet)
+    return to_text_table(df, title=title, notes=notes, total=total, width=view.width,
+                         drop_order=DROP_ORDER.get(kind, ()), quiet=view.quiet)

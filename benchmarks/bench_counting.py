@@ -7,7 +7,8 @@ timed alone with ``perf_counter``; per model, one warm-up round and then ``runs`
 round calling every tool once (round-robin: load from other processes hits all tools alike);
 median reported. A tool's result and model are released after its timing, never inside the next
 one (fvcore's and torchinfo's results keep the model alive; freeing VGG's weights takes tens of
-milliseconds, which an earlier version of this script charged to the next call of that tool). The figure each tool reports is kept beside archscope's breakdown.
+milliseconds, which an earlier version of this script charged to the next call of that tool).
+The figure each tool reports is kept beside archscope's breakdown.
 
 Tools (a peer that is not installed is reported as missing and skipped):
 

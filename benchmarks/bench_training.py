@@ -84,9 +84,9 @@ def run(quick: bool, runs: int) -> dict:
     models = MODELS[:2] if quick else MODELS
     rows = {}
     for name in models:
-        fwd = time_calls(lambda: flop_report(name), runs)
-        train = time_calls(lambda: flop_report(name, mode="train"), runs)
-        mem = time_calls(lambda: memory_report(name, batch_size=32), runs)
+        fwd = time_calls(lambda name=name: flop_report(name), runs)
+        train = time_calls(lambda name=name: flop_report(name, mode="train"), runs)
+        mem = time_calls(lambda name=name: memory_report(name, batch_size=32), runs)
         t = flop_report(name, mode="train").total
         m = memory_report(name, batch_size=32).total
         rows[name] = {

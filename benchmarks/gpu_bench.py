@@ -99,7 +99,9 @@ def compare_row(name: str, rec: dict, ref_ms: float | None) -> dict:
     """One comparison row with its two pass/fail checks (None where a check does not apply)."""
     med = rec["median_ms"]
     ratio = med / ref_ms if ref_ms else None
-    variant = "cuda-graph" if rec["graph"] else (f"compile:{rec['compile']}" if rec["compile"] else "eager")
+    from archscope.bench.results import variant_label
+
+    variant = variant_label(rec["graph"], rec["compile"])
     return {
         "model": name, "batch": rec["batch_size"], "dtype": rec["dtype"],
         "layout": "NHWC" if rec["channels_last"] else "NCHW", "variant": variant,

@@ -67,9 +67,11 @@ def best_lines(doc) -> list[str]:
     timed = [r for r in doc["records"] if r["status"] in ("ok", "unstable", "fallback")]
     if not timed:
         return ["- ResNet-50 batch 256: nothing timed"]
+    from archscope.bench.results import variant_label
+
     out = []
     for r in sorted(timed, key=lambda r: -r["throughput_items_s"]):
-        variant = "CUDA graph" if r["graph"] else (f"compile {r['compile']}" if r["compile"] else "eager")
+        variant = variant_label(r["graph"], r["compile"])
         share = f", {100 * r['peak_share']:.0f} % of the measured bf16 peak" if r.get("peak_share") else ""
         energy = f", {r['energy_j_per_item']:.3f} J/image at {r['power_w']:.0f} W" \
             if r.get("energy_j_per_item") else ""

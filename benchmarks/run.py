@@ -22,12 +22,16 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
+
+# The bench's pure helpers (neither imports torch): one median and one CPU name for the whole
+# project, re-exported for the section scripts (`from run import median`).
+from archscope.bench.results import cpu_model
+from archscope.bench.stats import median  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -40,13 +44,6 @@ VERSIONED = ("torch", "fvcore", "torchinfo", "ptflops", "thop", "pandas", "plotl
 
 
 # --- pure helpers (tested in tests/test_benchmarks.py) -------------------------------------------
-
-def median(values: Sequence[float]) -> float:
-    """The median (mean of the middle two for an even count); an empty list is an error."""
-    if not values:
-        raise ValueError("median of no values")
-    return float(statistics.median(values))
-
 
 def ratio(value: float, baseline: float) -> float:
     """``value / baseline`` (how many times the baseline); a zero baseline is an error."""
@@ -135,16 +132,6 @@ def load_average() -> list[float]:
         return []
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def _memory_gib() -> float | None:
     try:
         kb = int(Path("/proc/meminfo").read_text().split("MemTotal:")[1].split()[0])
@@ -172,7 +159,7 @@ def environment() -> dict:
             versions[name] = None
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gib": _memory_gib(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "memory_gib": _memory_gib(),
                     "platform": platform.platform(), "gpu": None},
         "versions": versions,
         "git_commit": _git_commit(),

@@ -11,6 +11,15 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal_size(monkeypatch):
+    """Tables fitted to 100 columns, as without a terminal, in every test and every process:
+    pytest-xdist's workers inherit COLUMNS=80 from their terminal writer, and a user's shell may
+    export any width. A test that wants a width passes COLUMNS to the command it runs."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--update-golden",

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from archscope.bench import measure
+from archscope.bench import configuration
 from archscope.cli import app
 
 FAST = ["--iters", "3", "--warmup", "1", "--no-roofs"]
@@ -56,7 +56,7 @@ def test_bench_cli_no_save(runner_cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--dtype", "fp32,int8"], "unknown dtype 'int8'; choose from fp32, bf16, fp16"),
+    (["--dtype", "fp32,int8"], "unknown dtype 'int8'; use fp32, bf16, fp16"),
     (["--device", "tpu"], "unknown device 'tpu'; choose from cpu, cuda"),
     (["--iters", "many"], "--iters 'many' must be a whole number ≥ 1 or 'auto'"),
     (["-b", "0"], "needs whole numbers ≥ 1"),
@@ -74,7 +74,8 @@ def test_bench_cli_no_save(runner_cli, tmp_path, monkeypatch):
     (["cifar_cnn", "-i", "1x32x32"], "cifar_cnn cannot take input 1x1x32x32"),  # 2nd model: nothing timed
 ])
 def test_bench_cli_bad_options(runner_cli, tmp_path, monkeypatch, args, message):
-    monkeypatch.setattr(measure, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    monkeypatch.setattr(configuration, "time_until_stable",
+                        lambda *a, **k: pytest.fail("timed before checking"))
     monkeypatch.chdir(tmp_path)
     res = runner_cli.invoke(app, ["bench", "lenet5", "-o", str(tmp_path / "r.json"), *args])
     assert res.exit_code == 2, res.output
@@ -112,7 +113,8 @@ def test_bench_cli_error_in_one_configuration(runner_cli, tmp_path):
     assert "Traceback" not in res.output
     assert "error: ValueError: Expected more than 1 value per channel" in res.stdout  # status column
     doc = json.loads(out.read_text())
-    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "unstable"), (1, "error")]  # 3 iterations: no CI
+    # 3 iterations: no CI
+    assert [(r["batch_size"], r["status"]) for r in doc["records"]] == [(2, "unstable"), (1, "error")]
     assert res.stderr.splitlines() == [
         f"wrote {out}",
         f"warning: {spec} b1 fp32 train eager failed: {doc['records'][1]['reason']}",
@@ -157,7 +159,8 @@ def test_bench_cli_default_names_never_collide(runner_cli, tmp_path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-20260101-000000-2.json",
                                                           "bench-20260101-000000.json"]
     assert (tmp_path / "bench-20260101-000000.json").read_text() == before
-    assert json.loads((tmp_path / "bench-20260101-000000-2.json").read_text())["records"][0]["batch_size"] == 2
+    second = json.loads((tmp_path / "bench-20260101-000000-2.json").read_text())
+    assert second["records"][0]["batch_size"] == 2
 
 
 def test_bench_cli_progress_bar(runner_cli, monkeypatch):
@@ -189,11 +192,12 @@ def test_bench_cli_cuda_unavailable(runner_cli, tmp_path):
     res = runner_cli.invoke(app, ["bench", "lenet5", "--device", "cuda", "-o", str(tmp_path / "r.json")])
     assert res.exit_code == 2
     assert res.stderr.strip().splitlines() == [
-        f"error: --device cuda needs CUDA, but torch {torch.__version__} sees no CUDA device; use --device cpu"]
+        f"error: --device cuda needs CUDA, but torch {torch.__version__} sees no CUDA device; "
+        "use --device cpu"]
 
 
 def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypatch):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -202,7 +206,7 @@ def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypat
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     out = tmp_path / "r.json"
     res = runner_cli.invoke(app, ["bench", "lenet5", "-b", "1,2,4", "-o", str(out), *FAST])
     assert res.exit_code == 130
@@ -212,7 +216,7 @@ def test_bench_cli_ctrl_c_writes_partial_results(runner_cli, tmp_path, monkeypat
 
 
 def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -221,13 +225,15 @@ def test_bench_cli_oom_row(runner_cli, tmp_path, monkeypatch):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 8.00 GiB")
         return real(*a, **k)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     res = runner_cli.invoke(app, ["bench", "lenet5", "-b", "64,1", "--no-save", *FAST])
     assert res.exit_code == 0
     assert "oom: CUDA out of memory" in res.stdout
 
 
 def test_bench_cli_per_layer(runner_cli):
-    res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown", *FAST])
+    res = runner_cli.invoke(app, ["bench", "lenet5", "--per-layer", "--no-save", "--format", "markdown",
+                                  *FAST])
     assert res.exit_code == 0
-    assert "per layer (each module's own operators)" in res.stdout and "| features.c1 | Conv2d |" in res.stdout
+    assert "per layer (each module's own operators)" in res.stdout
+    assert "| features.c1 | Conv2d |" in res.stdout

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench.report import summary_frame
+from archscope.bench.report import config_frame
 from archscope.bench.results import TIMED
 
 FAST = dict(iters=3, warmup=1, roofs=False)  # 3 iterations: no CI, so "unstable"
@@ -78,7 +78,7 @@ def test_no_graph_is_a_fallback_not_a_compile(compiles):
     assert comp["status"] == "fallback" and comp["compile_graphs"] == 0
     assert comp["reason"].startswith("torch.compile captured no graph")
     assert comp["median_ms"] > 0  # the eager timings are kept, labelled for what they are
-    row = summary_frame(res.records).iloc[1]
+    row = config_frame(res.records).iloc[1]
     assert row["status"].startswith("fallback: torch.compile captured no graph")
     assert row["speedup"] != row["speedup"]  # NaN: no speedup claimed for an eager run
 
@@ -96,6 +96,7 @@ class _Recompiling(nn.Module):
         return self.lin(x.flatten(1)) * self.calls
 
 
+@pytest.mark.slow
 def test_recompile_limit_is_a_fallback(compiles):
     # 1 compiling call + 1 warm-up + 12 timed: past the limit of 8 compiled versions
     res = archscope.bench(_Recompiling(), input_size=(3, 2, 2), compile=True, iters=12, warmup=1)

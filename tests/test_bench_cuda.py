@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench.measure import capture
+from archscope.bench.configuration import capture
 from archscope.bench.timing import time_cuda
 
 pytestmark = [

@@ -13,7 +13,7 @@ import pytest
 from archscope.report import bench_figures as BF
 from archscope.report import bench_section as BS
 from archscope.report import data as D
-from archscope.report import figures as F
+from archscope.report import figures
 from test_report_figures import toy_model
 
 
@@ -47,7 +47,7 @@ def bench_rows() -> pd.DataFrame:
 
 def test_latency_lines_group_by_model_dtype_device_sorted_by_batch():
     bench = BS.bench_frame(bench_rows())
-    fig = BF.latency_vs_batch(bench, F.model_colors(["toy"]))
+    fig = BF.latency_vs_batch(bench, figures.model_colors(["toy"]))
     names = [t.name for t in fig.data]
     assert names == ["toy · fp32 · cpu · AMD EPYC", "toy · fp16 · cuda · NVIDIA H100"]
     assert list(fig.data[0].x) == [1, 4] and list(fig.data[0].y) == [1.0, 2.0]
@@ -62,7 +62,7 @@ def test_variants_get_lines_of_their_own():
     compiled = rows.assign(compile="default", median_ms=[1.0, 0.5])
     cl = rows.assign(channels_last=True, median_ms=[1.5, 0.8])
     bench = BS.bench_frame(pd.concat([rows, compiled, cl], ignore_index=True))
-    fig = BF.latency_vs_batch(bench, F.model_colors(["toy"]))
+    fig = BF.latency_vs_batch(bench, figures.model_colors(["toy"]))
     assert [t.name for t in fig.data] == [
         "toy · fp32 · cpu · AMD EPYC · eager · NCHW",
         "toy · fp32 · cpu · AMD EPYC · compile (default) · NCHW",
@@ -129,7 +129,7 @@ def test_roofline_layer_points_from_per_layer_timings():
     assert conv["intensity"] == pytest.approx(2 * 28160 / (896 + 2 * 2816))
     relu = layers.loc["features.1 (ReLU)"]
     assert relu["intensity"] == pytest.approx(2 * 512 / (2 * 4096))  # no weights: as at batch 1
-    fig = BF.roofline(pts, BS.peak_frame(bench), F.model_colors(["toy"]))
+    fig = BF.roofline(pts, BS.peak_frame(bench), figures.model_colors(["toy"]))
     trace = next(t for t in fig.data if "layers" in t.name)
     assert trace.name == "toy · layers · cpu · AMD EPYC · fp32 · batch 2"
     i = list(trace.text).index("features.0 (Conv2d)")
@@ -175,7 +175,7 @@ def test_tf32_peak_is_named_as_such():
 def test_results_without_a_peak_claim_no_peak_line():
     m = toy_model()
     bench = BS.bench_frame(bench_rows().iloc[:2])
-    [section] = BS.bench_sections(bench_rows().iloc[:2], [m], F.model_colors(["toy"]), None)
+    [section] = BS.bench_sections(bench_rows().iloc[:2], [m], figures.model_colors(["toy"]), None)
     caption = section.items[-1].caption
     assert "No peak is recorded for cpu · AMD EPYC" in caption and "Dashed" not in caption
     assert not [t for t in section.items[-1].figure.data if t.name.startswith("peak")]
@@ -185,7 +185,7 @@ def test_results_without_a_peak_claim_no_peak_line():
 def test_a_measured_cpu_peak_is_drawn_and_named_measured():
     rows = bench_rows().iloc[:2].assign(
         peak_tflops=0.2, peak_source="measured: median of 3 1024x1024x1024 fp32 matmuls")
-    [section] = BS.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    [section] = BS.bench_sections(rows, [toy_model()], figures.model_colors(["toy"]), None)
     caption = section.items[-1].caption
     assert "measured by the bench, warm" in caption and "No peak" not in caption
     peak = [t for t in section.items[-1].figure.data if t.name.startswith("peak")]
@@ -194,9 +194,9 @@ def test_a_measured_cpu_peak_is_drawn_and_named_measured():
 
 def test_macs_vs_latency_bubbles_area_proportional_to_params_shape_by_dtype():
     m = toy_model()
-    worked, params = BS.work_frame(BS.bench_frame(bench_rows()), D.summary_frame([m]))
+    worked, params = BS.work_frame(BS.bench_frame(bench_rows()), D.model_totals_frame([m]))
     assert params == {"toy": 5354}
-    fig = BF.macs_vs_latency(worked, params, F.model_colors(["toy"]))
+    fig = BF.macs_vs_latency(worked, params, figures.model_colors(["toy"]))
     assert list(fig.data[0].x) == [18944, 4 * 18944]
     marker = fig.data[0].marker
     assert marker.sizemode == "area" and list(marker.size) == [5354, 5354]
@@ -211,7 +211,7 @@ def test_time_share_scatter_names_the_run_and_hovers_exact_macs():
         "layer": ["features.0", "head.fc"], "type": ["Conv2d", "Linear"],
         "time_ms": [0.01, 0.004], "time_share": [0.5, 0.2],
         "macs": [27648, 10240], "mac_share": [13824 / 18944, 5120 / 18944]})
-    fig = BF.time_share_scatter(per_layer, F.model_colors(["toy"]))
+    fig = BF.time_share_scatter(per_layer, figures.model_colors(["toy"]))
     pts = fig.data[0]
     assert pts.name == "toy · cpu · AMD EPYC · fp32 · batch 2"
     assert [c[0] for c in pts.customdata] == [27648, 10240]
@@ -220,13 +220,13 @@ def test_time_share_scatter_names_the_run_and_hovers_exact_macs():
 
 
 def test_share_scatters_open_on_log_axes():
-    shares = F.share_scatter(D.share_frame([toy_model()]), F.model_colors(["toy"]))
+    shares = figures.share_scatter(D.share_frame([toy_model()]), figures.model_colors(["toy"]))
     per_layer = pd.DataFrame({
         "model": "toy", "config": "cpu · fp32 · batch 1", "batch_size": 1,
         "layer": ["features.0", "head.fc"], "type": ["Conv2d", "Linear"],
         "time_ms": [0.01, 0.004], "time_share": [0.5, 0.2],
         "macs": [13824, 5120], "mac_share": [13824 / 18944, 5120 / 18944]})
-    times = BF.time_share_scatter(per_layer, F.model_colors(["toy"]))
+    times = BF.time_share_scatter(per_layer, figures.model_colors(["toy"]))
     for fig in (shares, times):
         assert fig.layout.xaxis.type == fig.layout.yaxis.type == "log"
         assert fig.layout.updatemenus[0].active == 1  # "Log" lit; "Linear" one click away
@@ -253,7 +253,7 @@ def test_a_model_only_in_the_bench_gets_a_colour_and_its_charts():
                                                    flops=[2 * 10**6, 4 * 10**6],
                                                    bytes_moved=[10**6, 10**6],
                                                    intensity=[2.0, 4.0])], ignore_index=True)
-    [section] = BS.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    [section] = BS.bench_sections(rows, [toy_model()], figures.model_colors(["toy"]), None)
     assert "Timed but not in this report: mystery" in section.intro
     latency = section.items[0].figure
     colours = {t.name.split(" · ")[0]: t.line.color for t in latency.data}
@@ -269,7 +269,7 @@ def test_a_model_only_in_the_bench_gets_a_colour_and_its_charts():
 
 def test_what_cannot_be_drawn_is_said():
     rows = _only_in_bench().assign(status=["ok", "unstable"])
-    [section] = BS.bench_sections(rows, [toy_model()], F.model_colors(["toy"]), None)
+    [section] = BS.bench_sections(rows, [toy_model()], figures.model_colors(["toy"]), None)
     assert "Left out: 1 unstable" in section.intro
     assert "No work-vs-latency chart: the results carry no MAC counts" in section.intro
     assert "Not on the roofline: mystery" in section.intro

@@ -12,7 +12,7 @@ import pytest
 
 import archscope
 from archscope.bench.gate import CI_LIMIT, gate
-from archscope.bench.report import summary_frame
+from archscope.bench.report import config_frame
 
 QUIET = dict(stopped="converged", threads=1, cores=4, load_before=0.1, load_after=0.2, budget_s=2.0)
 
@@ -55,11 +55,11 @@ def test_the_other_causes_in_order():
 
 def test_the_summary_always_shows_n_and_the_ci_with_a_percent_sign():
     res = archscope.bench("lenet5", iters=4, warmup=1, roofs=False)
-    row = summary_frame(res.records, text=True).iloc[0]
+    row = config_frame(res.records, text=True).iloc[0]
     assert row["n"] == 4 and row["ci_pct"] == "no CI" and row["status"] == "unstable"
     res.records[0]["ci_rel"] = 0.0123
-    assert summary_frame(res.records, text=True).iloc[0]["ci_pct"] == "1.2%"
-    assert summary_frame(res.records).iloc[0]["ci_pct"] == pytest.approx(1.23)  # CSV, JSON: a number
+    assert config_frame(res.records, text=True).iloc[0]["ci_pct"] == "1.2%"
+    assert config_frame(res.records).iloc[0]["ci_pct"] == pytest.approx(1.23)  # CSV, JSON: a number
 
 
 def _hogs(n: int) -> list[subprocess.Popen]:
@@ -68,6 +68,7 @@ def _hogs(n: int) -> list[subprocess.Popen]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("timing")
 def test_beside_a_cpu_hog_never_ok_with_a_wide_ci():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     hogs = _hogs(cores)  # every core busy: the bench's threads must share them

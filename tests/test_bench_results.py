@@ -140,7 +140,8 @@ def test_exclusive_write_never_replaces(tmp_path):
     (tmp_path / "bench-x-2.json").write_text("another earlier run")
     got = write_results(path, _doc([_record()]), exclusive=True)
     assert got == tmp_path / "bench-x-3.json"
-    assert path.read_text() == "earlier run" and (tmp_path / "bench-x-2.json").read_text() == "another earlier run"
+    assert path.read_text() == "earlier run"
+    assert (tmp_path / "bench-x-2.json").read_text() == "another earlier run"
     assert read_results(got)["records"][0]["model"] == "lenet5"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bench-x-2.json", "bench-x-3.json", "bench-x.json"]
     # Without exclusive (an explicit -o), the named file is replaced, atomically.
@@ -168,7 +169,8 @@ def test_non_finite_constants_are_damage(tmp_path, token):
     path.write_text(text)
     with pytest.raises(ArchscopeError) as info:
         read_results(path)
-    assert str(info.value) == f"{str(path)!r} holds {token}, which no bench figure can be; the file is damaged"
+    assert str(info.value) == (f"{str(path)!r} holds {token}, which no bench figure can be; "
+                               "the file is damaged")
 
 
 @pytest.mark.parametrize("field, value, needle", [

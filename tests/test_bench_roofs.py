@@ -18,6 +18,9 @@ from archscope.bench.scoped import torch_threads
 from archscope.bench.timing import time_cpu
 from archscope.cli import app
 
+# Timings against numpy: never beside another timing test (see pyproject's addopts).
+pytestmark = pytest.mark.xdist_group("timing")
+
 NUMPY_MATMUL = """
 import time, numpy as np
 n = 1024
@@ -32,13 +35,20 @@ print(2 * n**3 / min(times) / 1e12)
 """
 
 
-def test_matmul_peak_is_of_numpys_order_and_never_twice_it():
+def _numpy_matmul_tflops() -> float:
     # numpy's BLAS on one thread, in a process of its own (OPENBLAS_NUM_THREADS is read at load)
     out = subprocess.run([sys.executable, "-c", NUMPY_MATMUL], capture_output=True, text=True,
                          env={"OPENBLAS_NUM_THREADS": "1", "PATH": ""}, check=True)
-    reference = float(out.stdout)  # TFLOP/s, best of 20
+    return float(out.stdout)  # TFLOP/s, best of 20
+
+
+def test_matmul_peak_is_of_numpys_order_and_never_twice_it():
+    before = _numpy_matmul_tflops()
     with torch_threads(1):
         ours = device_peak("cpu", "fp32", None, time_cpu).measured
+    # the better of a reference taken before and one after: a burst of load on this shared
+    # machine during one of them must not pass for numpy's speed
+    reference = max(before, _numpy_matmul_tflops())
     assert reference / 10 <= ours <= 2 * reference, (ours, reference)
 
 
@@ -91,7 +101,7 @@ def small_buffer(monkeypatch):
 
 
 def test_device_command_table_and_json(runner, small_buffer):
-    res = runner.invoke(app, ["device", "--threads", "1", "--dtype", "fp32"])
+    res = runner.invoke(app, ["device", "--threads", "1", "--dtype", "fp32", "--wide"])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert lines[0].startswith("archscope device · cpu · ") and lines[0].endswith("· 1 thread")

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench import measure, runner, timing
+from archscope.bench import configuration, runner, timing
 from archscope.bench.counts import model_counts
 from archscope.bench.results import RECORD_FIELDS, SCHEMA, TIMED, load_results, write_results
 from archscope.bench.train import AUX_WEIGHT, HeadLoss, training_loss
@@ -74,7 +74,7 @@ def test_load_results_rejects_bad_files(tmp_path):
 
 
 def _failing_timer(exc, on_call):
-    real = measure.time_until_stable
+    real = configuration.time_until_stable
     calls = []
 
     def timer(*a, **k):
@@ -91,7 +91,7 @@ def _failing_timer(exc, on_call):
     RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory"),
 ])
 def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=2))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(exc, on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert statuses(res.records) == ["timed", "oom", "timed"]
     oom = res.records[1]
@@ -99,7 +99,7 @@ def test_oom_is_recorded_and_the_sweep_goes_on(monkeypatch, exc):
 
 
 def test_unexpected_error_is_recorded_and_the_sweep_goes_on(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable",
+    monkeypatch.setattr(configuration, "time_until_stable",
                         _failing_timer(ValueError("bug\n  on two lines"), on_call=2))
     seen = []
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], on_error=lambda rec, exc: seen.append(
@@ -150,7 +150,7 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
         seen.append((sys.exc_info()[0], refs[0]() is None))
         real_free(device)
 
-    monkeypatch.setattr(measure, "time_until_stable", timer)
+    monkeypatch.setattr(configuration, "time_until_stable", timer)
     monkeypatch.setattr(runner, "free_memory", spy)
     res = archscope.bench("lenet5", **FAST)
     assert res.records[0]["status"] == "oom"
@@ -158,7 +158,8 @@ def test_oom_clean_up_runs_after_the_except_block(monkeypatch):
 
 
 def test_every_model_is_checked_before_anything_is_timed(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable", lambda *a, **k: pytest.fail("timed before checking"))
+    monkeypatch.setattr(configuration, "time_until_stable",
+                        lambda *a, **k: pytest.fail("timed before checking"))
     with pytest.raises(ArchscopeError, match="unknown model 'resnt50'"):
         archscope.bench(["lenet5", "resnt50"], **FAST)
     # lenet5 takes 1×32×32 but cifar_cnn 3 channels: the second model's input fails up front
@@ -196,7 +197,8 @@ def test_batch_from_the_input_size_when_no_batch_sizes():
     res = archscope.bench("lenet5", input_size="8,1,32,32", **FAST)
     assert [(r["batch_size"], r["input_shape"]) for r in res.records] == [(8, [8, 1, 32, 32])]
     assert res.settings["batch_sizes"] == [8]
-    assert archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[8], **FAST).records[0]["batch_size"] == 8
+    run = archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[8], **FAST)
+    assert run.records[0]["batch_size"] == 8
     with pytest.raises(ArchscopeError, match="batch 8 but --batch-size is 4"):
         archscope.bench("lenet5", input_size="8,1,32,32", batch_sizes=[4], **FAST)
     assert archscope.bench("lenet5", **FAST).records[0]["batch_size"] == 1  # neither given: 1
@@ -206,7 +208,7 @@ def test_batch_from_the_input_size_when_no_batch_sizes():
     (dict(threads=0), "--threads 0 must be a whole number ≥ 1; leave it out to use every core"),
     (dict(threads=-2), "--threads -2 must be a whole number ≥ 1"),
     (dict(warmup=-1), "--warmup -1 must be a whole number ≥ 0"),
-    (dict(iters=0), "--iters 0 must be a whole number ≥ 1 or auto"),
+    (dict(iters=0), "--iters 0 must be a whole number ≥ 1 or 'auto'"),
     (dict(budget_s=0), "--budget 0 must be a finite number of seconds > 0"),
     (dict(budget_s=float("nan")), "--budget nan must be a finite number"),
     (dict(budget_s=float("inf")), "--budget inf must be a finite number"),
@@ -299,7 +301,7 @@ def test_roofs_once_per_math_mode_then_again_at_the_end(monkeypatch):
 
 def test_unsupported_dtype_is_skipped(monkeypatch):
     exc = RuntimeError('"slow_conv2d_cpu" not implemented for \'Half\'')
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(exc, on_call=1))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(exc, on_call=1))
     res = archscope.bench("lenet5", dtypes=["fp16", "fp32"], **FAST)
     assert [r["dtype"] for r in res.records] == ["fp16", "fp32"]
     assert statuses(res.records) == ["skipped", "timed"]
@@ -307,7 +309,7 @@ def test_unsupported_dtype_is_skipped(monkeypatch):
 
 
 def test_ctrl_c_keeps_results_so_far(monkeypatch):
-    monkeypatch.setattr(measure, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
+    monkeypatch.setattr(configuration, "time_until_stable", _failing_timer(KeyboardInterrupt(), on_call=2))
     res = archscope.bench("lenet5", batch_sizes=[1, 2, 4], **FAST)
     assert res.interrupted and [r["batch_size"] for r in res.records] == [1]
     assert res.document()["interrupted"] is True
@@ -323,7 +325,8 @@ def test_ctrl_c_while_loading_returns_an_empty_interrupted_run(monkeypatch):
 
 
 def test_bad_names():
-    with pytest.raises(ArchscopeError, match="unknown dtype 'fp8'; choose from fp32, bf16, fp16"):
+    with pytest.raises(ArchscopeError,
+                       match=r"unknown dtype 'fp8' \(did you mean fp32, fp16\?\); use fp32, bf16, fp16"):
         archscope.bench("lenet5", dtypes="fp8")
     with pytest.raises(ArchscopeError, match="unknown device 'tpu'"):
         archscope.bench("lenet5", device="tpu")
@@ -347,7 +350,8 @@ def test_training_loss_weights_aux_heads():
     assert AUX_WEIGHT == 0.3
     assert training_loss(torch.tensor([2.0]), lambda t: t.sum()).item() == 2.0  # no aux heads
     # Eval-style None aux entries are ignored: 1 + 0.3 × 10 = 4
-    assert training_loss((torch.tensor([1.0]), None, torch.tensor([10.0])), lambda t: t.sum()).item() == pytest.approx(4.0)
+    loss = training_loss((torch.tensor([1.0]), None, torch.tensor([10.0])), lambda t: t.sum())
+    assert loss.item() == pytest.approx(4.0)
 
 
 def test_head_loss_cross_entropy_of_uniform_logits():
@@ -370,13 +374,13 @@ class _FakeGoogLeNet(nn.Module):
 
 def test_train_mode_uses_aux_heads(monkeypatch):
     seen = []
-    real = measure.training_loss
+    real = configuration.training_loss
 
     def spy(output, head_loss):
         seen.append(type(output).__name__)
         return real(output, head_loss)
 
-    monkeypatch.setattr(measure, "training_loss", spy)
+    monkeypatch.setattr(configuration, "training_loss", spy)
     model = _FakeGoogLeNet()
     res = archscope.bench(model, mode="train", input_size=(1, 2, 2), **FAST)
     assert res.records[0]["status"] in TIMED and res.records[0]["mode"] == "train"

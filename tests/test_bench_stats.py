@@ -54,8 +54,8 @@ def test_median_ci_ranks(n, ranks):
 
 def test_median_ci_large_n_matches_normal_rank():
     # For large n, l ≈ n/2 − 1.96·√n/2: n = 10,000 → 5000 − 98 = 4902 (±1 for the discrete step).
-    l, u = stats.median_ci_ranks(10_000)
-    assert abs(l - 4902) <= 1 and u == 10_000 - l + 1
+    low, u = stats.median_ci_ranks(10_000)
+    assert abs(low - 4902) <= 1 and u == 10_000 - low + 1
 
 
 def test_throughput_tflops_and_peak():

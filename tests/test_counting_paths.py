@@ -118,26 +118,32 @@ def test_elementwise_cat_mean_addmm_rules():
                               [1, 1], False, [0, 0], 1), {})
 
 
-def _imported_after(args, modules):
+def _imported_after(commands, modules) -> list[str]:
+    """For each command, run in turn in one fresh process (one ``import torch`` for all), the
+    listed modules loaded once it has run: what it imported, or one before it did."""
     code = (
-        "import sys, runpy; sys.argv = ['archscope', *%r]\n"
-        "try:\n    runpy.run_module('archscope', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in %r if m in sys.modules))" % (args, modules)
+        "import sys, runpy\n"
+        "for args in %r:\n"
+        "    sys.argv = ['archscope', *args]\n"
+        "    try:\n        runpy.run_module('archscope', run_name='__main__')\n"
+        "    except SystemExit:\n        pass\n"
+        "    print('LOADED', sorted(m for m in %r if m in sys.modules))" % (commands, modules)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return out.stdout.strip().splitlines()[-1]
+    return [ln.removeprefix("LOADED ") for ln in out.stdout.splitlines() if ln.startswith("LOADED")]
 
 
+@pytest.mark.slow
 def test_flops_default_path_imports_no_dynamo_sympy_plotly_pandas():
     # googlenet covers conv, LRN (avg_pool3d), ceil-mode max pool, cat, adaptive pool → mean;
-    # pandas is a sixth of `import torch`: printing a table needs no DataFrame
+    # resnet18 batch norm and add_; pandas is a sixth of `import torch`: printing a table needs
+    # no DataFrame
     mods = ("torch._dynamo", "sympy", "plotly", "fvcore", "pandas")
-    assert _imported_after(["flops", "googlenet", "-f", "csv"], mods) == "[]"
-    assert _imported_after(["flops", "resnet18", "-f", "csv"], mods) == "[]"  # batch norm, add_
-    for fmt in ("table", "json", "markdown"):
-        assert _imported_after(["params", "googlenet", "-f", fmt], mods) == "[]"
-    assert _imported_after(["summary", "resnet18"], mods) == "[]"
+    commands = [["flops", "googlenet", "-f", "csv"], ["flops", "resnet18", "-f", "csv"],
+                *(["params", "googlenet", "-f", fmt] for fmt in ("table", "json", "markdown")),
+                ["summary", "resnet18"]]
+    loaded = _imported_after(commands, mods)
+    assert dict(zip(map(" ".join, commands), loaded)) == {" ".join(c): "[]" for c in commands}
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "markdown"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ from torch import nn
 
 from archscope.analysis.flops import flop_report
 from archscope.analysis.record import record_model
-from archscope.models import analysis_target, materialize
+from archscope.models import materialize
 from archscope.cli import app
 from archscope.zoo import list_models
 
@@ -82,12 +81,18 @@ def test_googlenet_inception_blocks():
 
 
 def test_googlenet_lrn_is_norm():
-    other = flop_report("googlenet", depth=1, engine="meta").rows.set_index("layer").loc["lrn1", "other_flops"]
+    rows = flop_report("googlenet", depth=1, engine="meta").rows.set_index("layer")
+    other = rows.loc["lrn1", "other_flops"]
     # LRN on 64x56x56 = 200,704 elements, size 5: (5 + 5) per element
     assert other == {"norm": 200_704 * 10}
 
 
-@pytest.mark.parametrize("name", list_models())
+# The deepest networks take several seconds per engine: `slow` (left out by -m "not slow").
+HEAVY = {"resnet101", "resnet152", "vgg19", "vgg19_bn", "inception_v3"}
+ZOO = [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in list_models()]
+
+
+@pytest.mark.parametrize("name", ZOO)
 def test_engines_agree_layer_by_layer(name):
     a = flop_report(name, engine="fvcore").rows
     b = flop_report(name, engine="meta").rows
@@ -97,7 +102,7 @@ def test_engines_agree_layer_by_layer(name):
 
 
 @pytest.mark.parametrize("engine", ["fvcore", "meta"])
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", ZOO)
 def test_no_uncounted_ops_on_the_zoo(name, engine):
     assert record_model(name, engine=engine).uncounted == {}
 
@@ -197,9 +202,9 @@ def test_summary_keeps_paths_for_machines_and_a_tree_for_readers(runner):
     # inception 3a's subtree: 163,328 weights + 368 biases; its MACs 163,328 · 28·28
     assert by["inception3a"]["params"] == 163_696 and by["inception3a"]["macs"] == 163_328 * 784
     assert rows["total"]["not_run_modules"] == ["aux1", "aux2"]
-    text = runner.invoke(app, ["summary", "googlenet", "-d", "2"]).stdout
+    text = runner.invoke(app, ["summary", "googlenet", "-d", "2", "--wide"]).stdout
     assert "\n  inception3a " in text and "\n    branch1 " in text  # indented by depth
-    assert "aux1, aux2 did not run" in text and "MACs = multiply-accumulates" in text
+    assert "aux1, aux2 did not run" in text and "MACs: multiply-accumulates" in text
     md = runner.invoke(app, ["summary", "lenet5", "-f", "markdown"]).stdout
     assert "| \u00a0\u00a0features |" in md  # Markdown keeps no-break spaces
 

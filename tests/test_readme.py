@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_readme_examples_are_current():
     proc = subprocess.run([sys.executable, "tools/readme_examples.py", "--check"], cwd=ROOT,
                           capture_output=True, text=True)

@@ -49,12 +49,12 @@ def test_a_mistake_leaves_no_empty_reports_folder(runner, tmp_path, monkeypatch)
 
 def test_lenet5_bars_are_the_hand_counts():
     from archscope.report import data as D
-    from archscope.report import figures as F
+    from archscope.report import figures
     from archscope.report.build import gather_models
 
     models = gather_models(["lenet5"])
-    fig_p = F.totals_bar(D.summary_frame(models), "params", "p", "parameters", {})
-    fig_m = F.totals_bar(D.summary_frame(models), "macs", "m", "MACs", {})
+    fig_p = figures.totals_bar(D.model_totals_frame(models), "params", "p", "parameters", {})
+    fig_m = figures.totals_bar(D.model_totals_frame(models), "macs", "m", "MACs", {})
     # params: C1 6*(1*25)+6=156, C3 16*(6*25)+16=2,416, C5 120*(16*25)+120=48,120,
     # F6 84*120+84=10,164, out 10*84+10=850 → 61,706
     assert list(fig_p.data[0].y) == [156 + 2416 + 48120 + 10164 + 850] == [61706]
@@ -62,7 +62,7 @@ def test_lenet5_bars_are_the_hand_counts():
     # F6 84*120=10,080, out 10*84=840 → 416,520
     assert list(fig_m.data[0].y) == [117600 + 240000 + 48000 + 10080 + 840]
     # weight layers: 3 convolutions + 2 linear
-    assert D.summary_frame(models).at[0, "weight_layers"] == 5
+    assert D.model_totals_frame(models).at[0, "weight_layers"] == 5
 
 
 def test_report_lessons_are_the_explain_registry_with_the_480_to_48_headline():
@@ -105,13 +105,13 @@ def test_python_api_returns_the_path(tmp_path):
 
 def test_per_layer_timings_reach_the_report(tmp_path):
     import archscope
-    from archscope.report.data import per_layer_frame
+    from archscope.report.data import timed_layers_frame
 
     res = archscope.bench("lenet5", batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3,
                           roofs=False)
     # 3 iterations give no CI ("unstable"); the report plots "ok" timings only
     records = pd.DataFrame(res.records).assign(status="ok")
-    frame = per_layer_frame(records)
+    frame = timed_layers_frame(records)
     # one configuration per model: the 12 LeNet-5 leaves once, not once per batch size
     assert len(frame) == 12 and set(frame.config) == {"cpu · fp32 · batch 1"}
     assert frame.loc[frame.layer == "features.c1", "mac_share"].item() == pytest.approx(117_600 / 416_520)

@@ -22,7 +22,7 @@ import pytest
 
 from archscope.analysis.records import LayerTable
 from archscope.report import data as D
-from archscope.report import figures as F
+from archscope.report import figures
 
 
 def toy_model(name: str = "toy") -> D.ModelData:
@@ -43,8 +43,8 @@ def toy_model(name: str = "toy") -> D.ModelData:
     return D.ModelData(name, LayerTable("flops", name, (1, 3, 8, 8), rows, total), 2024, "toy")
 
 
-def test_summary_frame_counts_weight_layers_and_keeps_exact_totals():
-    s = D.summary_frame([toy_model()])
+def test_model_totals_frame_counts_weight_layers_and_keeps_exact_totals():
+    s = D.model_totals_frame([toy_model()])
     row = s.iloc[0]
     assert (row["params"], row["macs"]) == (5354, 18944)
     # conv and linear hold weights and do MACs; the ReLU does neither → 2 weight layers
@@ -100,8 +100,8 @@ def test_hierarchy_values_are_subtree_sums_and_root_is_the_total():
 
 def test_totals_bar_carries_exact_ints_and_a_log_toggle():
     a, b = toy_model("a"), toy_model("b")
-    colors = F.model_colors(["a", "b"])
-    fig = F.totals_bar(D.summary_frame([a, b]), "macs", "MACs", "MACs", colors)
+    colors = figures.model_colors(["a", "b"])
+    fig = figures.totals_bar(D.model_totals_frame([a, b]), "macs", "MACs", "MACs", colors)
     bar = fig.data[0]
     assert list(bar.x) == ["a", "b"] and list(bar.y) == [18944, 18944]
     assert list(bar.customdata) == [18944, 18944]
@@ -114,7 +114,7 @@ def test_totals_bar_carries_exact_ints_and_a_log_toggle():
 
 def test_log_button_starts_a_decade_below_the_smallest_bar_and_linear_autoranges():
     summary = pd.DataFrame({"model": ["small", "big"], "params": [1_000, 100_000]})
-    fig = F.totals_bar(summary, "params", "p", "parameters", F.model_colors(["small", "big"]))
+    fig = figures.totals_bar(summary, "params", "p", "parameters", figures.model_colors(["small", "big"]))
     linear, log = (b.args[0] for b in fig.layout.updatemenus[0].buttons)
     # log10(1,000) − 1 = 2 (one decade below the smallest bar); log10(100,000) + 0.3 on top
     assert log["yaxis.range"] == pytest.approx([2.0, 5.3])
@@ -126,40 +126,40 @@ def test_log_button_starts_a_decade_below_the_smallest_bar_and_linear_autoranges
 
 
 def test_log_ticks_are_1_2_5_over_few_decades_and_sparser_over_many():
-    vals, text = F.log_ticks(1, 100)
+    vals, text = figures.log_ticks(1, 100)
     assert vals == [1, 2, 5, 10, 20, 50, 100]
     assert text == ["1", "2", "5", "10", "20", "50", "100"]
-    vals, text = F.log_ticks(0.002, 0.03)  # no float noise: 0.005, not 0.005000000000000001
+    vals, text = figures.log_ticks(0.002, 0.03)  # no float noise: 0.005, not 0.005000000000000001
     assert vals == [0.002, 0.005, 0.01, 0.02] and text == ["0.002", "0.005", "0.01", "0.02"]
-    vals, _ = F.log_ticks(1, 1e9)  # 9 decades: powers of ten only
+    vals, _ = figures.log_ticks(1, 1e9)  # 9 decades: powers of ten only
     assert vals == [10.0 ** e for e in range(10)]
-    assert F.log_ticks(60, 400)[0] == [60, 70, 80, 90, 100, 200, 300, 400]  # < 1 decade: 1…9
+    assert figures.log_ticks(60, 400)[0] == [60, 70, 80, 90, 100, 200, 300, 400]  # < 1 decade: 1…9
 
 
 def test_si_and_significant_digit_formats():
-    assert [F.si(v) for v in (61706, 138_357_544, 4.17e9, 0.0042, 850)] == \
+    assert [figures.si(v) for v in (61706, 138_357_544, 4.17e9, 0.0042, 850)] == \
         ["61.7k", "138M", "4.17G", "0.0042", "850"]
-    assert F.si_unit(5.632e9, "FLOP/s") == "5.63 GFLOP/s"
-    assert F.si_unit(989.4e12, "FLOP/s") == "989 TFLOP/s"
-    assert F.sig(0.0102232) == "0.01022" and F.sig(218.631646) == "218.6"
-    assert F.sig(123456.7) == "123,457"
+    assert figures.si_unit(5.632e9, "FLOP/s") == "5.63 GFLOP/s"
+    assert figures.si_unit(989.4e12, "FLOP/s") == "989 TFLOP/s"
+    assert figures.sig(0.0102232) == "0.01022" and figures.sig(218.631646) == "218.6"
+    assert figures.sig(123456.7) == "123,457"
 
 
 def test_model_colours_are_stable_and_distinct():
-    c = F.model_colors(["vgg16", "resnet50", "vgg16", "googlenet"])
+    c = figures.model_colors(["vgg16", "resnet50", "vgg16", "googlenet"])
     assert list(c) == ["vgg16", "resnet50", "googlenet"]
     assert len(set(c.values())) == 3
 
 
 def test_quantity_and_kind_colours_are_never_model_colours():
-    reserved = {F.PARAMS_COLOUR, F.MACS_COLOUR, *F.KIND_COLOURS.values()}
-    assert not reserved & set(F.PALETTE)
+    reserved = {figures.PARAMS_COLOUR, figures.MACS_COLOUR, *figures.KIND_COLOURS.values()}
+    assert not reserved & set(figures.PALETTE)
 
 
 def test_stage_bars_use_the_model_colour_and_toggle_both_axes():
     m = toy_model()
-    colour = F.model_colors(["x", "toy"])["toy"]
-    fig = F.stage_bars(D.stage_frame(m.table.rows, depth=1), "toy", colour)
+    colour = figures.model_colors(["x", "toy"])["toy"]
+    fig = figures.stage_bars(D.stage_frame(m.table.rows, depth=1), "toy", colour)
     assert [t.marker.color for t in fig.data] == [colour, colour]
     assert fig.layout.xaxis.title.text == "stage (top-level module)"
     assert list(fig.data[0].y) == [224, 5130] and list(fig.data[1].y) == [13824, 5120]
@@ -167,12 +167,12 @@ def test_stage_bars_use_the_model_colour_and_toggle_both_axes():
     # params axis: log10(224) − 1 … log10(5,130) + 0.3; MACs axis: log10(5,120) − 1 …
     assert log["yaxis.range"][0] == pytest.approx(1.35024, abs=1e-4)
     assert log["yaxis2.range"][0] == pytest.approx(2.70927, abs=1e-4)
-    deeper = F.stage_bars(D.stage_frame(m.table.rows), "toy", colour)
+    deeper = figures.stage_bars(D.stage_frame(m.table.rows), "toy", colour)
     assert deeper.layout.xaxis.title.text == "stage (module at depth 2)"
 
 
 def test_buttons_sit_at_the_left_under_the_title_clear_of_the_modebar():
-    fig = F.totals_bar(D.summary_frame([toy_model()]), "params", "p", "parameters", {})
+    fig = figures.totals_bar(D.model_totals_frame([toy_model()]), "params", "p", "parameters", {})
     menu = fig.layout.updatemenus[0]
     assert (menu.x, menu.xanchor, menu.yanchor) == (0, "left", "top")
     # 40 px below the top edge: 1 + (margin top 100 − 40) / plot height (380 − 100 − 60)
@@ -182,7 +182,7 @@ def test_buttons_sit_at_the_left_under_the_title_clear_of_the_modebar():
 
 def test_treemap_toggles_between_params_and_macs():
     m = toy_model()
-    fig = F.hierarchy_treemap(D.hierarchy_frame(m.table.rows, "toy"), "toy")
+    fig = figures.hierarchy_treemap(D.hierarchy_frame(m.table.rows, "toy"), "toy")
     tm = fig.data[0]
     assert tm.branchvalues == "total"
     assert tm.values[list(tm.ids).index("toy")] == 5354
@@ -191,7 +191,7 @@ def test_treemap_toggles_between_params_and_macs():
 
 
 def test_share_scatter_places_each_layer_at_its_shares():
-    fig = F.share_scatter(D.share_frame([toy_model()]), F.model_colors(["toy"]))
+    fig = figures.share_scatter(D.share_frame([toy_model()]), figures.model_colors(["toy"]))
     pts = fig.data[0]
     assert list(pts.text) == ["features.0", "head.fc"]  # the ReLU holds neither
     # conv: 224/5,354 params, 13,824/18,944 MACs
@@ -215,7 +215,7 @@ def test_kind_frame_splits_each_total_by_layer_kind():
 
 
 def test_kind_bars_are_100_percent_per_model_with_exact_counts():
-    fig = F.kind_share_bars(D.kind_frame([toy_model()]))
+    fig = figures.kind_share_bars(D.kind_frame([toy_model()]))
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == ["convolution layers", "linear layers", "other layers"]
     conv, linear, other = fig.data
@@ -225,17 +225,17 @@ def test_kind_bars_are_100_percent_per_model_with_exact_counts():
     assert list(linear.y) == [pytest.approx(100 * 5130 / 5354), pytest.approx(100 * 5120 / 18944)]
     assert [c[0] for c in linear.customdata] == [5130, 5120]
     assert list(other.y) == [0, 0]
-    assert conv.marker.color not in F.PALETTE
+    assert conv.marker.color not in figures.PALETTE
 
 
 def test_lesson_bars_show_weights_and_macs_exactly():
     lesson = pd.DataFrame({"label": ["3x3", "1x1+3x3"], "weights": [221184, 129024],
                            "biases": [128, 224], "macs": [1, 2]})
-    fig = F.lesson_bars(lesson, "t")
+    fig = figures.lesson_bars(lesson, "t")
     assert list(fig.data[0].y) == [221184, 129024] and list(fig.data[1].y) == [1, 2]
     assert list(fig.data[0].x) == ["3x3", "1x1+3x3"]
     # a label longer than 14 characters wraps at a space: "1×1 to 96, then" / "3×3"
-    long = F.lesson_bars(lesson.assign(label=["1×1 to 96, then 3×3", "x"]), "t")
+    long = figures.lesson_bars(lesson.assign(label=["1×1 to 96, then 3×3", "x"]), "t")
     assert list(long.data[0].x) == ["1×1 to 96,<br>then 3×3", "x"]
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Linear", "Log"]
 
@@ -252,7 +252,7 @@ def test_short_names_for_file_specs():
 
 def test_long_titles_wrap_and_push_the_buttons_down():
     name = "net.py:make_torchvision_mobilenet_v3_large_with_a_long_name"  # 59 characters
-    fig = F.stage_bars(D.stage_frame(toy_model().table.rows), name)
+    fig = figures.stage_bars(D.stage_frame(toy_model().table.rows), name)
     # "<name>: where parameters …" passes 76 characters at "parameters" (59 + 7 + 11 = 77)
     assert fig.layout.title.text == f"{name}: where<br>parameters and MACs sit, by stage"
     # one extra line of 22 px: on the height (470 + 22) and the top margin (100 + 22); the
@@ -260,7 +260,7 @@ def test_long_titles_wrap_and_push_the_buttons_down():
     assert fig.layout.height == 492 and fig.layout.margin.t == 122
     assert fig.layout.updatemenus[0].y == pytest.approx(1 + 60 / 260)
     # a run longer than the limit breaks after a separator
-    assert F.title_lines("a" * 10 + "/" + "b" * 10, 12) == ["a" * 10 + "/", "b" * 10]
+    assert figures.title_lines("a" * 10 + "/" + "b" * 10, 12) == ["a" * 10 + "/", "b" * 10]
     # a short title stays one line, with the plain margins
-    short = F.stage_bars(D.stage_frame(toy_model().table.rows), "toy")
+    short = figures.stage_bars(D.stage_frame(toy_model().table.rows), "toy")
     assert "<br>" not in short.layout.title.text and short.layout.height == 470

@@ -8,8 +8,7 @@ import re
 import plotly.offline
 import pytest
 
-from archscope.report import data as D
-from archscope.report import figures as F
+from archscope.report import figures
 from archscope.report import sections as S
 from archscope.report.page import embed_json, render_page
 
@@ -26,7 +25,7 @@ def plotly_js() -> str:
 def evil_page(plotly_js: str) -> str:
     model = toy_model(EVIL)
     model.table.rows.loc[0, "layer"] = "features.<img src=x onerror=alert(2)>"
-    sections = S.model_sections([model], F.model_colors([EVIL]))
+    sections = S.model_sections([model], figures.model_colors([EVIL]))
     return render_page(f"<b>{EVIL}</b>", EVIL, sections, ["a < b"], plotly_js)
 
 
@@ -81,7 +80,7 @@ def test_summary_table_shows_exact_counts(plotly_js):
 def test_file_spec_is_named_short_with_the_full_spec_escaped_in_the_table(plotly_js):
     model = toy_model("net.py:make")
     model.spec = "/tmp/<img src=x onerror=alert(3)>/net.py:make"
-    sections = S.model_sections([model], F.model_colors(["net.py:make"]))
+    sections = S.model_sections([model], figures.model_colors(["net.py:make"]))
     page = render_page("t", "s", sections, [], plotly_js)
     # escaped, with a line-break opportunity (<wbr>) after each / . : _ but none inside an entity
     assert ('<td class="text">/<wbr>tmp/<wbr>&lt;img src=x onerror=alert(3)&gt;/<wbr>net.<wbr>'

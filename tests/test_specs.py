@@ -112,7 +112,8 @@ def test_package_module_factory(tmp_path, monkeypatch, runner):
     write(pkg, "nets.py", """
         import torch.nn as nn
         def mlp(hidden=5):
-            return nn.Sequential(nn.Flatten(), nn.Linear(12, hidden), nn.ReLU(), nn.Linear(hidden, 2)), "3x2x2"
+            net = nn.Sequential(nn.Flatten(), nn.Linear(12, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+            return net, "3x2x2"
     """)
     monkeypatch.syspath_prepend(str(tmp_path))
     obj = params_json(runner, "userpkg_specs_test.nets:mlp", "--kwargs", "hidden=7")
@@ -226,7 +227,8 @@ def test_timm_success_path_with_fake_package(runner, monkeypatch):
 BAD_FILES = {
     "raises": ("def build():\n    raise ValueError('width must be even')\n",
                ["raised ValueError", "width must be even", "line 2"]),
-    "not_module": ("def build():\n    return {'a': 1}\n", ["returned a value of type dict", "not a torch.nn.Module"]),
+    "not_module": ("def build():\n    return {'a': 1}\n",
+                   ["returned a value of type dict", "not a torch.nn.Module"]),
     "import_error": ("import not_a_real_package_xyz\ndef build():\n    pass\n",
                      ["failed", "ModuleNotFoundError", "not_a_real_package_xyz", "line 1"]),
     "syntax_error": ("def build(:\n    pass\n", ["SyntaxError", "line 1"]),

@@ -326,7 +326,7 @@ def test_alexnet_feature_maps():
     assert sizes == [55, 27, 27, 13, 13, 13, 13, 6]
     assert tuple(seen[-1][1].shape) == (1, 256, 6, 6)  # 9,216 into FC6
     lrns = [mod for mod in meta_build("alexnet").modules() if isinstance(mod, nn.LocalResponseNorm)]
-    assert [(l.size, l.alpha, l.beta, l.k) for l in lrns] == [(5, 1e-4, 0.75, 2.0)] * 2
+    assert [(m.size, m.alpha, m.beta, m.k) for m in lrns] == [(5, 1e-4, 0.75, 2.0)] * 2
 
 
 # ---------------------------------------------------------------- GoogLeNet figures

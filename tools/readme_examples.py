@@ -31,7 +31,8 @@ def run(cmd: str) -> str:
     argv = shlex.split(parts[0])
     assert argv[0] == "archscope", cmd
     proc = subprocess.run([sys.executable, "-m", "archscope", *argv[1:]], cwd=ROOT,
-                          capture_output=True, text=True, env={"COLUMNS": "100", "PATH": "", "PYTHONIOENCODING": "utf-8"})
+                          capture_output=True, text=True,
+                          env={"COLUMNS": "100", "PATH": "", "PYTHONIOENCODING": "utf-8"})
     lines = (proc.stdout + proc.stderr).splitlines()
     for filt in parts[1:]:
         f = shlex.split(filt)

@@ -44,3 +44,17 @@ def inner_visible(func: Callable) -> Callable | None:
                               func.__closure__)
     copy.__kwdefaults__ = func.__kwdefaults__
     return copy
+
+
+# The C bindings behind F.linear, F.scaled_dot_product_attention and the adaptive average
+# pools (``torch._C._nn``, private): F.adaptive_avg_pool2d is a Python wrapper that calls its
+# binding, so a torch-function mode sees the binding too, and must know it by name.
+NN_BINDINGS = ("linear", "scaled_dot_product_attention", "adaptive_avg_pool2d",
+               "adaptive_avg_pool3d")
+
+
+def nn_binding(name: str) -> Callable:
+    """``torch._C._nn.<name>`` (one of :data:`NN_BINDINGS`)."""
+    import torch
+
+    return getattr(torch._C._nn, name)

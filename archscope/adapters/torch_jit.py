@@ -18,7 +18,7 @@ def is_tracing() -> bool:
 
 def value_sizes(t: torch.Tensor) -> tuple[int, ...] | None:
     """The traced sizes of ``t``, or ``None`` outside a trace or for a value it does not hold."""
-    if torch._C._get_tracing_state() is None:
+    if not is_tracing():
         return None
     try:
         sizes = torch._C._get_value_trace(t).type().sizes()
@@ -42,6 +42,3 @@ def pop_scope() -> None:
 def is_tensor_type(value_type) -> bool:
     return isinstance(value_type, torch._C.TensorType)
 
-
-def is_none_type(value_type) -> bool:
-    return isinstance(value_type, torch._C.NoneType)

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import ArchscopeError
 from .engines import DEFAULT_ENGINE
-from .records import layer_name
+from .records import is_leaf_module, layer_name
 
 CROSSCHECK_NOTES = [
     "torchinfo: its own hooks and parameter accounting, a real forward on CPU (zero weights)",
@@ -133,7 +133,7 @@ def crosscheck_torchinfo(
         "layer", "call", "type", "output_shape", "output_shape_torchinfo", "params",
         "params_torchinfo", "macs", "mult_adds_torchinfo", "mult_adds_predicted", "match")}
     ours = {(c.path, c.index): c for c in record.calls
-            if c.is_leaf and not any(True for _ in modules[c.path].children())}
+            if c.is_leaf and is_leaf_module(modules[c.path])}
     keys = list(ours) + [k for k in theirs if k not in ours]
     predicted_total = 0
     for key in keys:

@@ -202,38 +202,57 @@ def align(ta: Tree, tb: Tree) -> list[tuple[str | None, str | None]]:
     added in front of it), the layer pairs with its match inside the block, and the block and
     its other children have no partner.
     """
-    out: list[tuple[str | None, str | None]] = []
+    return _Aligner(ta, tb).run()
 
-    def walk(pa: str | None, pb: str | None) -> None:
-        if pa is not None and pb is not None:
-            wrapper = _wrapped(ta, tb, pa, pb)
-            if wrapper == "b":
-                out.append((None, pb))
-                inner = tb.children[pb]
-                j = _match([ta.key(pa)], [tb.key(q) for q in inner])[0][1]
-                for k, q in enumerate(inner):
-                    walk(pa if k == j else None, q)
-                return
-            if wrapper == "a":
-                out.append((pa, None))
-                inner = ta.children[pa]
-                i = _match([ta.key(q) for q in inner], [tb.key(pb)])[0][0]
-                for k, q in enumerate(inner):
-                    walk(q, pb if k == i else None)
-                return
-        out.append((pa, pb))
-        if pa is not None and pb is not None:
-            for qa, qb in pair_children(ta, tb, pa, pb):
-                walk(qa, qb)
-        elif pa is not None:
-            for q in ta.children.get(pa, []):
-                walk(q, None)
+
+class _Aligner:
+    """The walk behind :func:`align`: one method per case, the pairs in ``out``."""
+
+    def __init__(self, ta: Tree, tb: Tree) -> None:
+        self.ta, self.tb = ta, tb
+        self.out: list[tuple[str | None, str | None]] = []
+
+    def run(self) -> list[tuple[str | None, str | None]]:
+        self.walk("", "")
+        return self.out
+
+    def walk(self, pa: str | None, pb: str | None) -> None:
+        wrapper = _wrapped(self.ta, self.tb, pa, pb) if pa is not None and pb is not None else None
+        if wrapper == "b":
+            self.unwrap_b(pa, pb)
+        elif wrapper == "a":
+            self.unwrap_a(pa, pb)
         else:
-            for q in tb.children.get(pb, []):
-                walk(None, q)
+            self.out.append((pa, pb))
+            self.children(pa, pb)
 
-    walk("", "")
-    return out
+    def unwrap_b(self, pa: str, pb: str) -> None:
+        """B wraps A's layer ``pa`` in the block ``pb``: the layer pairs inside the block."""
+        ta, tb = self.ta, self.tb
+        self.out.append((None, pb))
+        inner = tb.children[pb]
+        j = _match([ta.key(pa)], [tb.key(q) for q in inner])[0][1]
+        for k, q in enumerate(inner):
+            self.walk(pa if k == j else None, q)
+
+    def unwrap_a(self, pa: str, pb: str) -> None:
+        ta, tb = self.ta, self.tb
+        self.out.append((pa, None))
+        inner = ta.children[pa]
+        i = _match([ta.key(q) for q in inner], [tb.key(pb)])[0][0]
+        for k, q in enumerate(inner):
+            self.walk(q, pb if k == i else None)
+
+    def children(self, pa: str | None, pb: str | None) -> None:
+        if pa is not None and pb is not None:
+            for qa, qb in pair_children(self.ta, self.tb, pa, pb):
+                self.walk(qa, qb)
+        elif pa is not None:
+            for q in self.ta.children.get(pa, []):
+                self.walk(q, None)
+        else:
+            for q in self.tb.children.get(pb, []):
+                self.walk(None, q)
 
 
 # ------------------------------------------------------------------------- the rows

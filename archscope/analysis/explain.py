@@ -53,6 +53,9 @@ class Lesson:
     # training step)
     measure: Callable[[nn.Module, Design], dict] | None = None
     notes: tuple[str, ...] = ()  # what the measured columns count, after the common notes
+    # the report shows a lesson with its subject: "training" lessons only in `report --train`
+    # (the training lesson counts whole networks' steps and memory: about a second)
+    report_with: str | None = None
 
 
 @dataclass
@@ -79,7 +82,9 @@ def _count(d: Design, engine: str, measure: Callable | None = None) -> dict:
 
     from .flops import flop_report
 
-    with torch.device("meta"):
+    from ..building import MetaBuild
+
+    with torch.device("meta"), MetaBuild(small=0):  # shapes only: no weight initialisation
         module = d.build()
     t = flop_report(module, d.input_size, engine=engine).total
     row = {
@@ -348,7 +353,7 @@ LESSONS: dict[str, Lesson] = {
                rf_lesson.designs, rf_lesson.story, rf_lesson.measure),
         Lesson("training", train_lesson.TITLE, train_lesson.SUMMARY, train_lesson.MAP_SIZE,
                train_lesson.designs, train_lesson.story, train_lesson.measure,
-               train_lesson.NOTES),
+               train_lesson.NOTES, report_with="training"),
     ]
 }
 

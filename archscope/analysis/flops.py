@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..conventions import FLOPS, INTENSITY, MACS, OTHER_FLOPS
 from ..errors import ArchscopeError, check_choice
 from .costs import Cost
 from .engines import DEFAULT_ENGINE, get_engine
@@ -22,19 +23,8 @@ if TYPE_CHECKING:
 UNITS = ("macs", "flops")
 MODES = ("infer", "train")
 
-FLOP_NOTES = [
-    "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), "
-    "biases excluded",
-    "other FLOPs by category: bias 1/output · norm: batch norm 2/element, layer/group/instance "
-    "norm 4/element (6 with γ, β), RMS norm 3 (4 with γ), LRN size+5 · pool: max k·k−1, avg "
-    "k·k per output, adaptive by exact windows · activation 1/element · elementwise 1/element · "
-    "reduction 1/input element (variance 3, vector norm 2) · softmax 3/element · attention: "
-    "softmax 3/score (its scaling and mask as elementwise) · resample: linear 2^(d+1)−1, "
-    "bicubic 31 per output",
-    "FLOPs = 2 × MACs + other FLOPs",
-    "intensity = FLOPs / bytes moved (each call's inputs, the weights it reads and its outputs, "
-    "at the dtype; summed over a row's calls)",
-]
+# The conventions every flops table states (texts in archscope.conventions).
+FLOP_NOTES = [MACS, OTHER_FLOPS, FLOPS, INTENSITY]
 
 
 def float_bytes(dtype: Any) -> tuple[int, str]:

@@ -186,9 +186,9 @@ def union(parts: Iterable[Geo], shape: tuple[int, ...]) -> Geo:
     geos = [p for p in parts if p is not None]
     if not geos:
         return None
-    for g in geos:
-        if isinstance(g, Lost):
-            return g
+    lost = next((g for g in geos if isinstance(g, Lost)), None)
+    if lost is not None:
+        return lost
     dims: list[Dim] = []
     for d, size in enumerate(shape):
         spatial = {g.dims[d] for g in geos if has_axis(g.dims[d])}
@@ -198,26 +198,33 @@ def union(parts: Iterable[Geo], shape: tuple[int, ...]) -> Geo:
     where = {a: d for d, dim in enumerate(dims) for a, _ in dim if a is not None}
     windows = []
     for axis in range(len(geos[0].windows)):
-        affine = [g.windows[axis] for g in geos if axis in g.axis_dims()]
-        const = [g.windows[axis] for g in geos if axis not in g.axis_dims()]
-        c = hull(const, 0) if const else None
-        if not affine:
-            windows.append(c)
-            continue
-        jumps = {w.jump for w in affine}
-        if len(jumps) > 1:
-            return Lost(f"branches with effective strides {sorted(jumps)} meet")
-        w = hull(affine, jumps.pop())
-        units = dict(dims[where[axis]])[axis]
-        if c is None or c.inside(w, units):
-            windows.append(w)
-        elif c.contains(w, units):
-            windows.append(c)
-            d = where[axis]
-            dims[d] = tuple((None, n) if a == axis else (a, n) for a, n in dims[d])
-        else:
-            return Lost("a window shared by all units meets one that moves with the unit")
+        w = _join_axis(geos, axis, dims, where)
+        if isinstance(w, Lost):
+            return w
+        windows.append(w)
     return Geometry(tuple(dims), tuple(windows))
+
+
+def _join_axis(geos: list[Geometry], axis: int, dims: list[Dim], where: dict[int, int]):
+    """One axis of :func:`union`: the joined window (``dims`` updated when a constant window
+    wins), or :class:`Lost`."""
+    affine = [g.windows[axis] for g in geos if axis in g.axis_dims()]
+    const = [g.windows[axis] for g in geos if axis not in g.axis_dims()]
+    c = hull(const, 0) if const else None
+    if not affine:
+        return c
+    jumps = {w.jump for w in affine}
+    if len(jumps) > 1:
+        return Lost(f"branches with effective strides {sorted(jumps)} meet")
+    w = hull(affine, jumps.pop())
+    units = dict(dims[where[axis]])[axis]
+    if c is None or c.inside(w, units):
+        return w
+    if c.contains(w, units):
+        d = where[axis]
+        dims[d] = tuple((None, n) if a == axis else (a, n) for a, n in dims[d])
+        return c
+    return Lost("a window shared by all units meets one that moves with the unit")
 
 
 def broadcast_to(geo: Geo, shape: tuple[int, ...], out: tuple[int, ...]) -> Geo:

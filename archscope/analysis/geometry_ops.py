@@ -157,29 +157,38 @@ def sliding(op: Op) -> Geo:
     nd = len(win.kernel)
     first = x.dim() - nd
     if win.kind == "conv":
-        ch = first - 1
-        groups = int(op.a.get("groups") or 1)
-        if has_axis(g.dims[ch]):
-            if groups != 1:
-                return op.lost("a grouped convolution over channels that hold a spatial axis")
-            g = collapse(g, [ch])
-        dims = list(g.dims)
-        dims[ch] = plain_dim(out[ch])
-        g = Geometry(tuple(dims), g.windows)
+        g = _mix_channels(op, g, first - 1, out)
+        if isinstance(g, Lost):
+            return g
     for i in range(nd):
-        d = first + i
-        if win.kind.startswith("adaptive"):
-            n_in, n_out = int(x.shape[d]), out[d]
-            if has_axis(g.dims[d]) and not _ceil_div_ok(n_in, n_out):
-                return op.lost(f"adaptive windows of unequal size, {n_in} → {n_out}")
-            k = n_in if n_out == 1 or n_in < n_out else n_in // n_out
-            g = through_window(g, d, n_out, k, k, 0, 1, op.name)
-        else:
-            g = through_window(g, d, out[d], win.kernel[i], win.stride[i], win.padding[i],
-                               win.dilation[i], op.name)
+        g = _slide(op, g, win, i, first + i, out)
         if isinstance(g, Lost):
             return g
     return g
+
+
+def _mix_channels(op: Op, g: Geometry, ch: int, out: tuple[int, ...]) -> Geo:
+    """A convolution mixes its input channels: a spatial axis held there becomes constant."""
+    groups = int(op.a.get("groups") or 1)
+    if has_axis(g.dims[ch]):
+        if groups != 1:
+            return op.lost("a grouped convolution over channels that hold a spatial axis")
+        g = collapse(g, [ch])
+    dims = list(g.dims)
+    dims[ch] = plain_dim(out[ch])
+    return Geometry(tuple(dims), g.windows)
+
+
+def _slide(op: Op, g: Geometry, win, i: int, d: int, out: tuple[int, ...]) -> Geo:
+    """Dimension ``d`` (the window's ``i``-th) through the window: fixed or adaptive."""
+    if not win.kind.startswith("adaptive"):
+        return through_window(g, d, out[d], win.kernel[i], win.stride[i], win.padding[i],
+                              win.dilation[i], op.name)
+    n_in, n_out = int(op.x().shape[d]), out[d]
+    if has_axis(g.dims[d]) and not _ceil_div_ok(n_in, n_out):
+        return op.lost(f"adaptive windows of unequal size, {n_in} → {n_out}")
+    k = n_in if n_out == 1 or n_in < n_out else n_in // n_out
+    return through_window(g, d, n_out, k, k, 0, 1, op.name)
 
 
 # ------------------------------------------------------------------ mixing along dimensions

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..conventions import INFERENCE, PARAMS, SHARED
 from ..errors import ArchscopeError
 from .engines import DEFAULT_ENGINE
 from .record import record_model
@@ -27,12 +28,8 @@ if TYPE_CHECKING:
 PARAM_COLUMNS = ["layer", "type", "output_shape", "weights", "biases", "params", "share",
                  "trainable"]
 
-PARAM_NOTES = [
-    "params = weights + biases; a bias is a parameter named 'bias' (batch-norm β included), "
-    "every other parameter is a weight",
-    "shared tensors count once; buffers (running statistics) are not parameters",
-    "counts are for one inference forward (eval mode): a parameter counts when the forward reads it",
-]
+# The conventions every params table states (texts in archscope.conventions).
+PARAM_NOTES = [PARAMS, SHARED, INFERENCE]
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

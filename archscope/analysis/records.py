@@ -62,6 +62,11 @@ def ancestors(path: str) -> Iterator[str]:
         path = path.rpartition(".")[0]
 
 
+def is_leaf_module(module: Any) -> bool:
+    """An ``nn.Module`` without sub-modules: a layer that does the work itself."""
+    return next(iter(module.children()), None) is None
+
+
 def nbytes(specs: Iterable[TensorSpec], float_bytes: int | None = None) -> int:
     """Bytes of the tensors at their own dtypes, floating tensors at ``float_bytes`` if given."""
     return sum(s.numel * (float_bytes if float_bytes and s.is_float else itemsize(s.dtype))

@@ -1,7 +1,7 @@
 """``archscope bench``: CPU and CUDA latency, throughput and achieved FLOP/s per configuration.
 
 - :mod:`.runner` — the sweep (:func:`bench`), OOM / unsupported-dtype / Ctrl-C handling;
-- :mod:`.measure` — one configuration: warm-up, roofs, the timed region, its figures;
+- :mod:`.configuration` — timing one configuration: warm-up, roofs, the timed region, its figures;
 - :mod:`.timing` — CUDA events / ``perf_counter_ns`` and the ``--iters auto`` loop;
 - :mod:`.gate` — the noise gate (``ok`` or ``unstable``, with the likely cause);
 - :mod:`.stats` — pure statistics of a list of times (median CI, percentiles, datasheet peaks);

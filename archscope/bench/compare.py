@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .report import _variant, precision
+from .report import precision, variant
 from .results import TIMED
 from .validate import read_results
 
@@ -25,7 +25,7 @@ COLUMNS = ["model", "batch", "dtype", "layout", "variant", "mode", "base_ms", "n
 
 def _key(rec: dict) -> tuple:
     return (rec["model"], str(rec.get("device") or "").split(":")[0], rec["batch_size"],
-            rec.get("dtype"), bool(rec.get("amp")), bool(rec.get("channels_last")), _variant(rec),
+            rec.get("dtype"), bool(rec.get("amp")), bool(rec.get("channels_last")), variant(rec),
             rec.get("mode"))
 
 
@@ -49,7 +49,7 @@ def _row(rec: dict, base: dict | None, new: dict | None, what: str) -> dict[str,
 
     timed = what in ("faster", "slower", "no change", "no CI")
     return {"model": rec["model"], "batch": rec["batch_size"], "dtype": precision(rec),
-            "layout": "NHWC" if rec.get("channels_last") else "NCHW", "variant": _variant(rec),
+            "layout": "NHWC" if rec.get("channels_last") else "NCHW", "variant": variant(rec),
             "mode": rec.get("mode"), "base_ms": base.get("median_ms") if base else None,
             "new_ms": new.get("median_ms") if new else None,
             "speedup": base["median_ms"] / new["median_ms"] if timed else None,

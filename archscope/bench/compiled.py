@@ -1,8 +1,8 @@
 """What dynamo did for a ``--compile`` configuration: graphs captured, breaks, and fallbacks.
 
-Dynamo keeps process-wide counters (``torch._dynamo.utils.counters``, a private API read here
-and nowhere else); three snapshots around the first call and the timing tell a compiled run
-from one that quietly ran eagerly.
+Dynamo keeps process-wide counters (``torch._dynamo.utils.counters``, a private API reached
+through :mod:`archscope.adapters.torch_dynamo`); three snapshots around the first call and the
+timing tell a compiled run from one that quietly ran eagerly.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ def dynamo_counts() -> dict[str, int]:
     dynamo tried to convert and converted; ``breaks``: graph breaks; ``limits``: frames given up
     on because the recompile limit (``recompile_limit``, once ``cache_size_limit``) was hit.
     """
-    from torch._dynamo.utils import counters
+    from ..adapters.torch_dynamo import counters as dynamo_counters
 
+    counters = dynamo_counters()
     limits = sum(n for key, n in counters["unimplemented"].items()
                  if "limit" in key.lower() and ("recompile" in key.lower() or "cache_size" in key.lower()))
     return {"graphs": counters["stats"]["unique_graphs"], "frames": counters["frames"]["total"],

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ..analysis.records import ROOT_NAME, is_leaf_module
 from .timing import time_cpu, time_cuda
 
 PREFIX = "archscope::"
-ROOT = "(model)"  # the root module's path, as the counting core names it
+ROOT = ROOT_NAME  # the root module's path, as the counting core names it
 
 
 @dataclass
@@ -54,7 +55,7 @@ def _paths(model) -> list[tuple[str, Any]]:
 
 def leaf_modules(model) -> list[tuple[str, Any]]:
     """``(path, module)`` for every module without children (the layers that do the work)."""
-    return [(p, m) for p, m in model.named_modules() if not any(True for _ in m.children())]
+    return [(p, m) for p, m in model.named_modules() if is_leaf_module(m)]
 
 
 @contextlib.contextmanager
@@ -135,7 +136,7 @@ def profile_layers(model, step: Callable[[], Any], device_type: str, passes: int
             prof.export_chrome_trace(str(trace_to))
     own, calls, outside = attribute(events, cuda, passes)
     modules = dict(_paths(model))
-    leaves = {p for p, _ in leaf_modules(model)} | ({ROOT} if not any(model.children()) else set())
+    leaves = {p for p, _ in leaf_modules(model)} | ({ROOT} if is_leaf_module(model) else set())
     what = "GPU time of the kernels each operator launched" if cuda else \
         "wall time of each operator on the calling thread"
     return LayerTimes(own, calls, {p: type(modules[p]).__name__ for p in calls if p in modules},

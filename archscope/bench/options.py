@@ -9,21 +9,26 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..dtypes import canonical, short
 from ..errors import ArchscopeError
 
-DTYPE_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
-DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "bfloat16": "bf16", "float16": "fp16",
-                 "half": "fp16"}
+# The dtypes a model is timed in (archscope.dtypes names them; records use the short forms).
+BENCH_DTYPES = ("float32", "bfloat16", "float16")
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
 MODES = ("infer", "train")
 
 
-def parse_dtype(name: str) -> str:
-    key = name.strip().lower()
-    key = DTYPE_ALIASES.get(key, key)
-    if key not in DTYPE_NAMES:
-        raise ArchscopeError(f"unknown dtype {name!r}; choose from {', '.join(DTYPE_NAMES)}")
-    return key
+def bench_dtype(name: str) -> str:
+    """A dtype to time in, by its short name (``"half"`` → ``"fp16"``), from
+    :data:`BENCH_DTYPES`; any other name is one sentence (:func:`archscope.dtypes.canonical`)."""
+    return short(canonical(name, BENCH_DTYPES))
+
+
+def dtype_list(dtypes: Any) -> list[str]:
+    """``"fp32,bf16"``, ``"half"`` or a list of names → short names (:func:`bench_dtype`)."""
+    if isinstance(dtypes, str):
+        dtypes = [d for d in dtypes.split(",") if d.strip()]
+    return [bench_dtype(d) for d in dtypes]
 
 
 def parse_device(name: str) -> str:
@@ -54,10 +59,36 @@ def batch_list(batch_sizes: Any) -> list[int | None]:
     """``None`` → ``[None]`` (the batch of the input size, else 1); an int or ints ≥ 1 as a list."""
     if batch_sizes is None:
         return [None]
+    if isinstance(batch_sizes, str):
+        batch_sizes = int_list(batch_sizes, "--batch-size")
     values = [batch_sizes] if isinstance(batch_sizes, int) else list(batch_sizes)
     if not values:
         raise ArchscopeError("--batch-size needs at least one whole number ≥ 1, e.g. 1,8,64")
     return [whole(b, "--batch-size", 1, ", e.g. 1,8,64") for b in values]
+
+
+def int_list(text: str, what: str) -> list[int]:
+    """``"1, 8,64"`` → ``[1, 8, 64]``: whole numbers ≥ 1, comma-separated."""
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise ArchscopeError(f"{what} {text!r} is not a comma-separated list of whole numbers, "
+                             "e.g. 1,8,64") from None
+    if not values or any(v < 1 for v in values):
+        raise ArchscopeError(f"{what} {text!r} needs whole numbers ≥ 1, e.g. 1,8,64")
+    return values
+
+
+def iters_option(iters: Any) -> int | None:
+    """``--iters``: a whole number ≥ 1, or ``None``/``"auto"`` (until the CI is narrow)."""
+    if iters is None or (isinstance(iters, str) and iters.strip().lower() == "auto"):
+        return None
+    if isinstance(iters, str):
+        try:
+            iters = int(iters)
+        except ValueError:
+            pass
+    return whole(iters, "--iters", 1, " or 'auto'")
 
 
 def threads_option(threads: Any) -> int:
@@ -122,9 +153,9 @@ def check_sweep(*, batch_sizes: Any, dtypes: Any, channels_last: Any, device: st
                 iters: Any, budget_s: Any, threads: Any, per_layer: bool, roofs: bool) -> Sweep:
     """Every option checked, in one sentence each, before anything is built or timed."""
     batches = batch_list(batch_sizes)
-    dtypes = [parse_dtype(d) for d in ([dtypes] if isinstance(dtypes, str) else dtypes)]
+    dtypes = dtype_list(dtypes)
     if not dtypes:
-        raise ArchscopeError(f"--dtype needs at least one of {', '.join(DTYPE_NAMES)}")
+        raise ArchscopeError(f"--dtype needs at least one of {', '.join(map(short, BENCH_DTYPES))}")
     layouts = [channels_last] if isinstance(channels_last, bool) else list(channels_last)
     if not layouts or not all(isinstance(v, bool) for v in layouts):
         raise ArchscopeError("channels_last must be True, False or a list of them")
@@ -141,8 +172,7 @@ def check_sweep(*, batch_sizes: Any, dtypes: Any, channels_last: Any, device: st
     if amp and all(d == "fp32" for d in dtypes):
         raise ArchscopeError("--amp autocasts to bf16 or fp16; add one with --dtype, e.g. "
                              "--dtype fp32,bf16 --amp")
-    if iters is not None:
-        whole(iters, "--iters", 1, " or auto")
+    iters = iters_option(iters)
     if warmup is not None:
         whole(warmup, "--warmup", 0)
     cuda = device.startswith("cuda")

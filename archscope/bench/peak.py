@@ -41,7 +41,6 @@ SIZE_BUDGET_S = 0.3
 REL = 0.02
 STEADY_CI = 0.05  # a size whose median's CI is wider does not set the peak while another is steady
 WARMUP = 2
-MATH_MODES = ("fp32", "tf32", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -87,20 +86,20 @@ def measure_matmul(device: str, mode: str, timer: Callable, *,
     """
     import torch
 
-    from .options import DTYPE_NAMES
+    from ..devices import parse_dtype
     from .scoped import tf32
     from .timing import synchronize, time_until_stable
 
     cuda = device.startswith("cuda")
     dtype = "fp32" if mode == "tf32" else mode
-    torch_dtype = getattr(torch, DTYPE_NAMES[dtype])
+    element = parse_dtype(dtype)
     sizes = sizes or (CUDA_SIZES if cuda else CPU_SIZES)
     best, tried = None, []
     with tf32(matmul=mode == "tf32") if cuda else _nothing():
         for n in sizes:
-            a = torch.randn(n, n, device=device, dtype=torch_dtype)
-            b = torch.randn(n, n, device=device, dtype=torch_dtype)
-            c = torch.empty(n, n, device=device, dtype=torch_dtype)
+            a = torch.randn(n, n, device=device, dtype=element)
+            b = torch.randn(n, n, device=device, dtype=element)
+            c = torch.empty(n, n, device=device, dtype=element)
 
             def step(a=a, b=b, c=c):
                 torch.mm(a, b, out=c)

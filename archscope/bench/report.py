@@ -9,34 +9,27 @@ figures that say whether a median can be trusted.
 
 from __future__ import annotations
 
-from .results import TIMED
+from ..conventions import LATENCY, RATES
+from .results import TIMED, precision_label, variant_label
 from .stats import PEAK_SOURCE
 
-SUMMARY_NOTES = [
-    "median_ms: median per-iteration latency; n: timed iterations; ci_pct: half-width of the "
-    "median's 95 % CI (order statistics, distribution-free) as % of the median; over 5 %: unstable",
-    "throughput_items_s = batch / median; FLOP/s = FLOPs per iteration / median (counting engine); "
-    "speedup = eager median / this median",
-]
+SUMMARY_NOTES = [LATENCY, RATES]  # texts in archscope.conventions
 
 
-def _variant(rec: dict) -> str:
-    if rec["graph"]:
-        return "cuda-graph"
-    if rec["compile"]:
-        return f"compile:{rec['compile']}"
-    return "eager"
+def variant(rec: dict) -> str:
+    """How a record's forward was run: :func:`~archscope.bench.results.variant_label`."""
+    return variant_label(rec.get("graph"), rec.get("compile"))
 
 
 def precision(rec: dict) -> str:
     """``bf16`` (the model cast) or ``bf16 amp`` (fp32 weights under autocast)."""
-    return f"{rec['dtype']} amp" if rec.get("amp") else str(rec["dtype"])
+    return precision_label(rec["dtype"], bool(rec.get("amp")))
 
 
 def record_label(rec: dict) -> str:
     """``lenet5 b1 fp32 NHWC train eager``: one configuration, as the progress bar names it."""
     return (f"{rec['model']} b{rec['batch_size']} {precision(rec)}"
-            f"{' NHWC' if rec['channels_last'] else ''} {rec['mode']} {_variant(rec)}")
+            f"{' NHWC' if rec['channels_last'] else ''} {rec['mode']} {variant(rec)}")
 
 
 def rate_unit(tflops: list) -> tuple[str, float]:
@@ -52,12 +45,18 @@ def _key(r: dict) -> tuple:
     return (r["model"], r["batch_size"], r["dtype"], bool(r.get("amp")), r["channels_last"], r["mode"])
 
 
-def summary_frame(records: list[dict], text: bool = False):
+# Every column config_frame can show (a column empty on every row is left out of a run's table).
+CONFIG_COLUMNS = ("model", "batch", "dtype", "layout", "variant", "mode", "median_ms", "n", "ci_pct",
+                  "p95_ms", "throughput_items_s", "speedup", "tflop_s", "gflop_s", "peak_pct",
+                  "bound", "peak_mem_mib", "j_per_item", "compile_s", "status")
+
+
+def config_frame(records: list[dict], text: bool = False):
     """One row per configuration. ``text=True`` (tables for people): ``ci_pct`` as ``"1.2%"``."""
     import pandas as pd
 
     eager = {_key(r): r["median_ms"] for r in records
-             if _variant(r) == "eager" and r["status"] in ("ok", "unstable")}
+             if variant(r) == "eager" and r["status"] in ("ok", "unstable")}
     rate, scale = rate_unit([r["tflops"] for r in records])
     rows = []
     for r in records:
@@ -66,7 +65,7 @@ def summary_frame(records: list[dict], text: bool = False):
         ci = 100 * r["ci_rel"] if r["ci_rel"] is not None else None
         rows.append({
             "model": r["model"], "batch": r["batch_size"], "dtype": precision(r),
-            "layout": "NHWC" if r["channels_last"] else "NCHW", "variant": _variant(r),
+            "layout": "NHWC" if r["channels_last"] else "NCHW", "variant": variant(r),
             "mode": r["mode"], "median_ms": r["median_ms"], "n": r["iters"],
             "ci_pct": (f"{ci:.1f}%" if ci is not None else ("no CI" if timed else None)) if text else ci,
             "p95_ms": r["p95_ms"], "throughput_items_s": r["throughput_items_s"],
@@ -80,6 +79,8 @@ def summary_frame(records: list[dict], text: bool = False):
             "status": r["status"] if r["status"] in ("ok", "unstable") else f"{r['status']}: {r['reason']}",
         })
     df = pd.DataFrame(rows)
+    if len(df):
+        df["n"] = df["n"].astype("Int64")  # a count, also beside a failed row's None
     # Columns that are empty for every row (no CUDA, no compile, …) only add noise; n and ci_pct
     # always stay: they say whether the medians can be trusted.
     keep = [c for c in df.columns if c in ("model", "status", "n", "ci_pct") or df[c].notna().any()]
@@ -92,7 +93,7 @@ LAYER_COLUMNS = ["layer", "type", "calls", "time_ms", "time_share", "macs", "mac
                  "intensity", "gflop_s", "bound"]
 
 
-def per_layer_frame(record: dict):
+def record_layers_frame(record: dict):
     import pandas as pd
 
     return pd.DataFrame(record["per_layer"], columns=LAYER_COLUMNS)
@@ -187,10 +188,14 @@ def layer_notes(rec: dict) -> list[str]:
     return notes
 
 
-def render_results(results, fmt) -> str:
-    """The summary table (plus per-layer tables) in ``fmt``; JSON is the full results document."""
-    from ..render import Format, render_frame, to_json
+def render_results(results, fmt, view=None) -> str:
+    """The summary table (plus per-layer tables) in ``fmt``, as ``view`` asks
+    (:class:`~archscope.render.View`); JSON is the full results document."""
+    from ..render import Format, View, render_frame, to_json
 
+    from dataclasses import replace
+
+    view = view or View()
     fmt = Format(fmt)
     if fmt is Format.json:
         return to_json(results.document())
@@ -203,11 +208,16 @@ def render_results(results, fmt) -> str:
         stop = getattr(results, "stopped_by", None)
         how = str(stop) if stop is not None and str(stop).startswith("SIG") else "Ctrl-C"
         notes.append(f"interrupted: the sweep stopped early ({how}); rows are the configurations done")
-    out = [render_frame(summary_frame(results.records, text=text), fmt, title=run_title(results.env),
-                        notes=notes)]
+    frame = config_frame(results.records, text=text)
+    # --columns was checked against CONFIG_COLUMNS before the run; a column this run left empty
+    # (speedup with eager only, compile_s without --compile) is simply absent
+    shown = replace(view, columns=tuple(c for c in view.columns if c in frame.columns))
+    out = [render_frame(frame, fmt, title=run_title(results.env), notes=notes, view=shown,
+                        kind="bench")]
     for rec in results.records:
         if rec.get("per_layer"):
             title = (f"{rec['model']} · batch {rec['batch_size']} · {precision(rec)} · per layer "
                      "(each module's own operators)")
-            out.append(render_frame(per_layer_frame(rec), fmt, title=title, notes=layer_notes(rec)))
+            out.append(render_frame(record_layers_frame(rec), fmt, title=title, notes=layer_notes(rec),
+                                    view=replace(view, columns=()), kind="bench-layers"))
     return "\n".join(out)

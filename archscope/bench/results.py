@@ -69,6 +69,26 @@ RECORD_FIELDS = [
 TIMED = ("ok", "unstable", "fallback")
 
 
+def _given(value: Any) -> bool:
+    """Set in a record: not None, not NaN (a merged DataFrame's gap), not empty."""
+    return value is not None and value == value and value != ""
+
+
+def variant_label(graph: Any, compile_mode: Any) -> str:
+    """``eager``, ``CUDA graph`` or ``compile (MODE)``: how a record's forward was run (its
+    ``graph`` and ``compile`` fields). Every table, chart and comparison names variants so."""
+    if _given(graph) and bool(graph):
+        return "CUDA graph"
+    if _given(compile_mode) and compile_mode:
+        return f"compile ({compile_mode})"
+    return "eager"
+
+
+def precision_label(dtype: Any, amp: Any) -> str:
+    """``bf16`` (the model cast) or ``bf16 amp`` (fp32 weights under autocast)."""
+    return f"{dtype} amp" if amp is True else str(dtype)
+
+
 def new_record(**fields: Any) -> dict[str, Any]:
     """A record with every field present (None unless given); unknown keys are a bug."""
     unknown = set(fields) - set(RECORD_FIELDS)

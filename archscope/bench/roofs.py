@@ -117,12 +117,12 @@ def device_roofs(device: str = "cpu", dtypes=("fp32",), threads: int | None = No
     """``(roofs, env)``: the roofs of ``device`` for each dtype's math mode (fp32 on CUDA: both
     strict fp32 and TF32), measured at ``threads`` (default: every usable core), and the
     environment they were measured in. Options are checked first, each mistake one sentence."""
-    from .options import parse_device, parse_dtype, threads_option
+    from .options import dtype_list, parse_device, threads_option
     from .results import environment
     from .scoped import device_context, torch_threads
     from .timing import chunk_timer
 
-    dtypes = [parse_dtype(d) for d in ([dtypes] if isinstance(dtypes, str) else dtypes)]
+    dtypes = dtype_list(dtypes)
     device = parse_device(device)
     n = threads_option(threads)
     cuda = device.startswith("cuda")

@@ -19,7 +19,7 @@ cause). The device's roofs (matmul peak per math mode, memory bandwidth; :mod:`.
 measured warm after the first configuration's warm-up, at the thread count being benched, and
 the peaks again at the end of the sweep, which reports a drift over 5 %.
 
-``--compile``: each configuration (dtype, layout, batch size) gets ``torch._dynamo.reset()`` and
+``--compile``: each configuration (dtype, layout, batch size) gets ``torch.compiler.reset()`` and
 a fresh ``torch.compile(model, mode=…, dynamic=False)``: no dynamic batch dimension from an
 earlier batch size, and no compiled-code cache that would run into dynamo's recompile limit after
 a few configurations. Dynamo's counters tell whether a graph was really captured; when it was
@@ -45,14 +45,15 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from ..devices import parse_dtype
 from ..errors import ArchscopeError
 from .counts import Counts, model_counts
 from .failures import failure, free_memory
 from .layer_rows import conv_macs
 from .machine import usable_cores
-from .measure import Config, Context, time_config
-from .options import (  # noqa: F401  (parse_* and DTYPE_NAMES are this module's API too)
-    COMPILE_MODES, DTYPE_NAMES, MODES, Sweep, check_sweep, parse_device, parse_dtype,
+from .configuration import Config, Context, time_config
+from .options import (  # noqa: F401  (bench_dtype and parse_device are this module's API too)
+    COMPILE_MODES, MODES, Sweep, bench_dtype, check_sweep, parse_device,
 )
 from .results import environment, results_document
 from .roofs import Roofs
@@ -184,7 +185,7 @@ def bench(
                     device=sw.device, batch_sizes=batch_sizes, dtypes=sw.dtypes, amp=sw.amp,
                     channels_last=sw.layouts, cuda_graphs=cuda_graphs, compile=compile,
                     compile_mode=compile_mode, mode=mode, warmup=sw.warmup,
-                    iters=iters if iters is not None else "auto", budget_s=sw.budget_s,
+                    iters=sw.iters if sw.iters is not None else "auto", budget_s=sw.budget_s,
                     threads=sw.threads, per_layer=per_layer, roofs=sw.roofs,
                     input_size=input_size, kwargs=kwargs)
     results = BenchResults([], {}, settings)
@@ -252,7 +253,7 @@ class _Model:
         import torch
 
         self.prep, self.sw = prep, sw
-        self.weights = torch.float32 if amp else getattr(torch, DTYPE_NAMES[dtype])
+        self.weights = torch.float32 if amp else parse_dtype(dtype)
         self.fmt = torch.channels_last if layout else torch.contiguous_format
         self.model = None
 
@@ -267,7 +268,7 @@ class _Model:
                                              memory_format=self.fmt)
         run = self.model
         if variant == "compile":
-            torch._dynamo.reset()
+            torch.compiler.reset()
             run = torch.compile(self.model, mode=self.sw.compile_mode, dynamic=False)
         x = torch.randn(shape, device=self.sw.device, dtype=self.weights)
         return run, x.contiguous(memory_format=self.fmt) if len(shape) == 4 else x
@@ -283,7 +284,7 @@ class _Model:
 
         self.model = None
         if "compile" in self.sw.variants:
-            torch._dynamo.reset()  # compiled code holds on to the model's tensors
+            torch.compiler.reset()  # compiled code holds on to the model's tensors
         free_memory(self.sw.device)
 
 

@@ -98,15 +98,15 @@ def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int] | None:
     # any α/2, so every rank below the start qualifies and the sum stays O(√n), not O(n).
     start = max(0, math.floor(n / 2 - 8 * math.sqrt(n)))
     cdf = 0.0
-    l = start
+    low = start
     for k in range(start, n // 2 + 1):  # cdf ≈ P(B ≤ k)
         cdf += math.exp(lgn - math.lgamma(k + 1) - math.lgamma(n - k + 1) + log_half_n)
         if cdf > alpha_half:
             break
-        l = k + 1  # P(B ≤ l − 1) = P(B ≤ k) ≤ α/2
-    if l < 1:
+        low = k + 1  # P(B ≤ low − 1) = P(B ≤ k) ≤ α/2
+    if low < 1:
         return None
-    return l, n - l + 1
+    return low, n - low + 1
 
 
 def median_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:

@@ -11,13 +11,11 @@ from typing import Annotated, Any, Callable
 import typer
 
 from .. import __version__
+from ..conventions import FLOPS, MACS, PARAMS, SHARED
 from ..errors import ArchscopeError, one_line
 
-CONVENTIONS = (
-    "Conventions: params = weights + biases (shared tensors once). "
-    "MACs = multiply-accumulates of conv, linear and matmul, biases excluded. "
-    "FLOPs = 2 × MACs + other FLOPs (norm, pool, activation, add, … by category)."
-)
+CONVENTIONS = (f"Conventions: {PARAMS.brief}; {SHARED.brief}. {MACS.brief}. {FLOPS.brief}. "
+               "All of them in full: archscope conventions.")
 
 app = typer.Typer(
     name="archscope",
@@ -52,7 +50,7 @@ def root(
 
 
 # Set by `root` on every invocation. Not read from click's context stack: Typer ≥ 0.20 vendors
-# its own click (typer._click), so `click.get_current_context()` sees no context and --debug
+# its own click (archscope.adapters.typer_click), so `click.get_current_context()` sees no context and --debug
 # was silently ignored.
 _state = {"debug": False}
 
@@ -132,17 +130,6 @@ def command(*args: Any, **kwargs: Any) -> Callable:
     return deco
 
 
-def _click_errors() -> tuple[type, tuple]:
-    """Click's exception base and the no-arguments-means-help error (Typer vendors click)."""
-    try:
-        from typer._click.exceptions import ClickException, NoArgsIsHelpError
-        return ClickException, (NoArgsIsHelpError,)
-    except ImportError:  # a Typer that uses click itself
-        from click.exceptions import ClickException
-
-        return ClickException, ()
-
-
 # Options of `archscope` itself, which click reads only before the command's name.
 ROOT_OPTIONS = ("--debug", "--version")
 
@@ -152,6 +139,7 @@ def _hint(exc: Exception, argv: list[str]) -> str:
     option = getattr(exc, "option_name", None)
     if option in ROOT_OPTIONS:  # `archscope params lenet6 --debug`
         rest = [a for a in argv if a != option]
+        exc.possibilities = []  # click's "Possible options" would name a command's option
         return f"; {option} goes before the command: {shlex.join(['archscope', option, *rest])}"
     ctx = getattr(exc, "ctx", None)
     return f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
@@ -175,7 +163,9 @@ def main() -> None:
     """
     from typer.main import get_command
 
-    click_error, show_help = _click_errors()
+    from ..adapters.typer_click import click_errors
+
+    click_error, show_help = click_errors()
     try:
         rv = get_command(app).main(prog_name="archscope", standalone_mode=False)
     except KeyboardInterrupt:  # outside a command (e.g. during import)
@@ -185,7 +175,8 @@ def main() -> None:
         if isinstance(exc, show_help) or debugging():
             exc.show()
             sys.exit(exc.exit_code)
+        hint = _hint(exc, sys.argv[1:])
         message = " ".join(exc.format_message().split()).rstrip(".")
-        _write_stderr(error_line(f"{message[:1].lower()}{message[1:]}{_hint(exc, sys.argv[1:])}"))
+        _write_stderr(error_line(f"{message[:1].lower()}{message[1:]}{hint}"))
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else 0)

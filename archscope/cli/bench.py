@@ -10,39 +10,10 @@ from typing import Annotated, List, Optional
 import typer
 
 from .app import command, fail
-from .common import (FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, emit, parse_kwargs,
-                     pick_format)
+from .common import (ColumnsOpt, FormatOpt, InputSizeOpt, KwargsOpt, OutFormatOpt, OutputOpt, QuietOpt,
+                     WideOpt, emit, parse_kwargs, pick_format, table_view)
 from ..errors import ArchscopeError
 from ..render import Format
-
-
-def _int_list(text: str, what: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise ArchscopeError(f"{what} {text!r} is not a comma-separated list of whole numbers, "
-                             "e.g. 1,8,64") from None
-    if not values or any(v < 1 for v in values):
-        raise ArchscopeError(f"{what} {text!r} needs whole numbers ≥ 1, e.g. 1,8,64")
-    return values
-
-
-def _iters(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ArchscopeError(f"--iters {text!r} must be a whole number ≥ 1 or 'auto'")
-    return n
-
-
-def _dtypes(text: str) -> list[str]:
-    from ..bench.options import parse_dtype
-
-    return [parse_dtype(d) for d in text.split(",") if d.strip()]
 
 
 def _progress():
@@ -145,25 +116,82 @@ ModelsArg = Annotated[List[str], typer.Argument(
 def bench_cmd(
     models: ModelsArg,
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    batch_size: Annotated[Optional[str], typer.Option("--batch-size", "-b", help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1).", show_default=False)] = None,
-    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes: fp32, bf16, fp16 (comma-separated); the model is cast with .to(dtype).")] = "fp32",
-    amp: Annotated[bool, typer.Option("--amp", help="Also time each bf16/fp16 dtype as autocast with fp32 weights.")] = False,
-    channels_last: Annotated[bool, typer.Option("--channels-last", help="Weights and input in channels_last (NHWC).")] = False,
-    cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Also time CUDA-graph replays of one captured forward.")] = False,
-    compile_: Annotated[bool, typer.Option("--compile", help="Also time torch.compile (compile time reported apart).")] = False,
-    compile_mode: Annotated[str, typer.Option("--compile-mode", help="default, reduce-overhead or max-autotune.")] = "default",
-    mode: Annotated[str, typer.Option("--mode", help="infer (inference_mode) or train (forward+backward+SGD step).")] = "infer",
-    warmup: Annotated[Optional[int], typer.Option("--warmup", help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU).", show_default=False)] = None,
-    iters: Annotated[str, typer.Option("--iters", help="Timed iterations, or auto: at least 10 and 0.2 s, then until the median's 95% CI is within 1%, or --budget.")] = "auto",
-    budget: Annotated[float, typer.Option("--budget", help="Seconds of timing per configuration with --iters auto (finite, > 0).")] = 2.0,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="torch.set_num_threads, 1 to 4 per core (default: every core this process may use; the number used is printed).", show_default=False)] = None,
-    per_layer: Annotated[bool, typer.Option("--per-layer", help="Also time each module's own operators with torch.profiler, beside its counts and roof (--mode infer only).")] = False,
-    trace: Annotated[Optional[Path], typer.Option("--trace", help="With --per-layer: write the profiler trace (Chrome/Perfetto JSON) here; never replaced: -2, -3 … are added.", show_default=False)] = None,
-    no_roofs: Annotated[bool, typer.Option("--no-roofs", help="Do not measure the device's peak and memory bandwidth (no peak_pct, bound or roofline; a few seconds faster).")] = False,
+    batch_size: Annotated[Optional[str], typer.Option(
+        "--batch-size", "-b", show_default=False,
+        help="Batch sizes, e.g. 1,8,64 (default: the batch of --input-size N,C,H,W, else 1)."
+    )] = None,
+    dtype: Annotated[str, typer.Option(
+        "--dtype",
+        help="Dtypes: fp32, bf16, fp16 (comma-separated); the model is cast with .to(dtype)."
+    )] = "fp32",
+    amp: Annotated[bool, typer.Option(
+        "--amp",
+        help="Also time each bf16/fp16 dtype as autocast with fp32 weights."
+    )] = False,
+    channels_last: Annotated[bool, typer.Option(
+        "--channels-last",
+        help="Weights and input in channels_last (NHWC)."
+    )] = False,
+    cuda_graphs: Annotated[bool, typer.Option(
+        "--cuda-graphs",
+        help="Also time CUDA-graph replays of one captured forward."
+    )] = False,
+    compile_: Annotated[bool, typer.Option(
+        "--compile",
+        help="Also time torch.compile (compile time reported apart)."
+    )] = False,
+    compile_mode: Annotated[str, typer.Option(
+        "--compile-mode",
+        help="default, reduce-overhead or max-autotune."
+    )] = "default",
+    mode: Annotated[str, typer.Option(
+        "--mode",
+        help="infer (inference_mode) or train (forward+backward+SGD step)."
+    )] = "infer",
+    warmup: Annotated[Optional[int], typer.Option(
+        "--warmup", show_default=False,
+        help="Warm-up iterations, ≥ 0 (default: 10 on CUDA, 3 on CPU)."
+    )] = None,
+    iters: Annotated[str, typer.Option(
+        "--iters",
+        help="Timed iterations, or auto: at least 10 and 0.2 s, then until the median's 95% CI is within 1%,"
+             " or --budget."
+    )] = "auto",
+    budget: Annotated[float, typer.Option(
+        "--budget",
+        help="Seconds of timing per configuration with --iters auto (finite, > 0)."
+    )] = 2.0,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", show_default=False,
+        help="torch.set_num_threads, 1 to 4 per core (default: every core this process may use; the number "
+             "used is printed)."
+    )] = None,
+    per_layer: Annotated[bool, typer.Option(
+        "--per-layer",
+        help="Also time each module's own operators with torch.profiler, beside its counts and roof (--mode "
+             "infer only)."
+    )] = False,
+    trace: Annotated[Optional[Path], typer.Option(
+        "--trace", show_default=False,
+        help="With --per-layer: write the profiler trace (Chrome/Perfetto JSON) here; never replaced: -2, -3"
+             " … are added."
+    )] = None,
+    no_roofs: Annotated[bool, typer.Option(
+        "--no-roofs",
+        help="Do not measure the device's peak and memory bandwidth (no peak_pct, bound or roofline; a few "
+             "seconds faster)."
+    )] = False,
     input_size: InputSizeOpt = None,
     kwargs: KwargsOpt = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: -2, -3 … are added.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", show_default=False,
+        help="Results JSON path (default: bench-<UTC time>.json in the current directory); never replaced: "
+             "-2, -3 … are added."
+    )] = None,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not write the results JSON.")] = False,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Latency, throughput and achieved FLOP/s; eager beside CUDA graphs and torch.compile.
@@ -178,18 +206,17 @@ def bench_cmd(
     when at least one configuration was timed, 2 when none could be (the results file is still
     written). Compare two runs with `archscope compare`.
     """
-    from ..bench.options import parse_device
-    from ..bench.report import render_results
+    from ..bench.report import CONFIG_COLUMNS, render_results
+    from ..terminal import choose_columns
     from ..bench.results import TraceFiles, default_results_path
     from ..bench.runner import bench
     from ..bench.scoped import signals_as_interrupts
     from ..io import check_writable
     from .app import debugging
 
-    dtypes = _dtypes(dtype)
-    batches = None if batch_size is None else _int_list(batch_size, "--batch-size")
-    n_iters = _iters(iters)
-    device = parse_device(device)
+    # The runner checks every option (one sentence each) before anything is built or timed.
+    view = table_view(wide, quiet, columns)
+    choose_columns(dict.fromkeys(CONFIG_COLUMNS, []), view.columns)  # a typo fails now, not after
     if trace is not None and not per_layer:
         raise ArchscopeError("--trace writes the profiler trace of --per-layer; add --per-layer")
     traces = TraceFiles(trace) if trace is not None else None
@@ -203,22 +230,31 @@ def bench_cmd(
 
     with _progress_callback() as on_progress, signals_as_interrupts():
         results = bench(
-            models, device=device, batch_sizes=batches, dtypes=dtypes, channels_last=channels_last,
+            models, device=device, batch_sizes=batch_size, dtypes=dtype, channels_last=channels_last,
             cuda_graphs=cuda_graphs, compile=compile_, compile_mode=compile_mode, mode=mode,
-            amp=amp, warmup=warmup, iters=n_iters, budget_s=budget, threads=threads,
+            amp=amp, warmup=warmup, iters=iters, budget_s=budget, threads=threads,
             per_layer=per_layer, roofs=not no_roofs, trace=traces, input_size=input_size,
             kwargs=parse_kwargs(kwargs), on_progress=on_progress, on_error=on_error,
         )
     saved = _save(results, path)  # first: a closed stdout must not cost the run
-    _print(render_results(results, fmt), saved)
+    _print(render_results(results, fmt, view), saved)
     _finish(results, saved)
 
 
 @command("device")
 def device_cmd(
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    dtype: Annotated[str, typer.Option("--dtype", help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32).")] = "fp32",
-    threads: Annotated[Optional[int], typer.Option("--threads", help="Threads to measure with (default: every core this process may use).", show_default=False)] = None,
+    dtype: Annotated[str, typer.Option(
+        "--dtype",
+        help="Dtypes whose math modes to measure (comma-separated; fp32 on CUDA: strict fp32 and TF32)."
+    )] = "fp32",
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", show_default=False,
+        help="Threads to measure with (default: every core this process may use)."
+    )] = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -233,7 +269,7 @@ def device_cmd(
     from ..bench.roofs import device_roofs
     from ..render import render_frame, to_json
 
-    roofs, env = device_roofs(device, _dtypes(dtype), threads)
+    roofs, env = device_roofs(device, dtype, threads)
     fmt = pick_format(fmt, output)
     if fmt is Format.json:
         text = to_json({"schema": "archscope.device/1", "env": env, "roofs": roofs.rows()})
@@ -242,7 +278,7 @@ def device_cmd(
         n = env.get("threads")
         text = render_frame(frame, fmt, title=f"archscope device · {env.get('device')} · "
                             f"{env.get('device_name')} · {n} thread{'' if n == 1 else 's'}",
-                            notes=notes)
+                            notes=notes, view=table_view(wide, quiet, columns), kind="device")
     emit(text, output)
 
 
@@ -250,6 +286,9 @@ def device_cmd(
 def compare_cmd(
     base: Annotated[Path, typer.Argument(help="The earlier bench results (JSON).", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The later bench results (JSON).", show_default=False)],
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -263,4 +302,4 @@ def compare_cmd(
 
     frame, notes = compare_results(base, new)
     emit(render_frame(frame, pick_format(fmt, output), title=f"archscope compare · {base} → {new}",
-                      notes=notes), output)
+                      notes=notes, view=table_view(wide, quiet, columns), kind="compare"), output)

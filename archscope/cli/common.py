@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..render import Format
+from ..render import Format, View
 
 
 def _model_name(value: str) -> str:
@@ -73,6 +73,25 @@ DepthOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+WideOpt = Annotated[bool, typer.Option(
+    "--wide", help="Text tables as wide as their content. Default: fitted to $COLUMNS, else the "
+    "terminal's width, else 100 columns (long text to numbered notes, names shortened in the "
+    "middle, the least important columns left out and named).")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No conventions above a table or Markdown (CSV and JSON keep them; "
+    "`archscope conventions` states them all).")]
+ColumnsOpt = Annotated[Optional[str], typer.Option(
+    "--columns", help="Only these columns, in this order, after the name column (e.g. "
+    "layer,params,macs); in every format.", show_default=False)]
+
+
+def table_view(wide: bool = False, quiet: bool = False, columns: str | None = None) -> View:
+    """The :class:`~archscope.render.View` the options ask for."""
+    from ..terminal import parse_columns, terminal_width
+
+    return View(width=terminal_width(wide), quiet=quiet, columns=parse_columns(columns))
 
 
 def emit(text: str, output: Path | None) -> None:

@@ -9,11 +9,11 @@ import typer
 
 from .app import command, fail
 from .common import (
-    BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
-    parse_kwargs, pick_format,
+    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, QuietOpt,
+    WideOpt, emit, parse_kwargs, pick_format, table_view,
 )
 from ..analysis.engines.base import DEFAULT_ENGINE, engine_help, engine_names
-from ..render import Format
+from ..conventions import FLOPS, MACS, OTHER_FLOPS
 
 # The choices come from the engine registry: a new engine appears here without a CLI change.
 Engine = Enum("Engine", {name: name for name in engine_names()}, type=str)
@@ -48,11 +48,7 @@ FreezeOpt = Annotated[
 # checks this line against the registry.
 TOPIC_HELP = "bottleneck, inception, vgg, 1x1, gap, residual, receptive-field or training."
 
-CONVENTIONS = (
-    "MACs = multiply-accumulates of conv, linear, matmul and attention (q·kᵀ, attn·v), biases "
-    "excluded. Other FLOPs (bias, norm, pool, activation, elementwise, reduction, softmax, "
-    "attention, resample) are counted by category. FLOPs = 2 × MACs + other FLOPs."
-)
+CONVENTIONS = f"{MACS}. {FLOPS}, {OTHER_FLOPS.brief} (archscope conventions states each)."
 
 
 ModelsArg = Annotated[List[str], typer.Argument(
@@ -91,6 +87,9 @@ def flops_cmd(
     mode: ModeOpt = "infer",
     freeze: FreezeOpt = None,
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -109,14 +108,14 @@ def flops_cmd(
         with bar:
             rep = count_models(models, input_size, batch_size=batch_size, engine=engine.value,
                                kwargs=parse_kwargs(kwargs), on_progress=update)
-        emit(render_layer_table(rep, pick_format(fmt, output)), output)
+        emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
         return
     from ..analysis.flops import flop_report
 
     rep = flop_report(models[0], input_size, batch_size=batch_size, depth=depth,
                       engine=engine.value, dtype=dtype, unit=unit, kwargs=parse_kwargs(kwargs),
                       mode=mode, freeze=tuple(freeze or ()))
-    emit(render_layer_table(rep, pick_format(fmt, output)), output)
+    emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
 
 
 @command("summary", help="The module tree with output shapes, params and MACs, plus memory. "
@@ -129,6 +128,9 @@ def summary_cmd(
     engine: EngineOpt = DEFAULT,
     dtype: DtypeOpt = "fp32",
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -137,13 +139,16 @@ def summary_cmd(
 
     rep = summary_report(model, input_size, batch_size=batch_size, depth=depth,
                          engine=engine.value, dtype=dtype, kwargs=parse_kwargs(kwargs))
-    emit(render_layer_table(rep, pick_format(fmt, output)), output)
+    emit(render_layer_table(rep, pick_format(fmt, output), table_view(wide, quiet, columns)), output)
 
 
 @command("explain", help="The design lessons of the classic CNNs, computed live from real "
          "modules, each on the feature-map size it states. Without a topic: the list of topics.")
 def explain_cmd(
     topic: Annotated[Optional[str], typer.Argument(help=TOPIC_HELP, show_default=False)] = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -151,16 +156,19 @@ def explain_cmd(
     from ..render import render_frame
 
     if topic is None:
-        emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC"), output)
+        emit(render_frame(topics_table(), pick_format(fmt, output), title="archscope explain TOPIC",
+                          view=table_view(wide, quiet, columns)), output)
         return
     e = explain(topic)
     emit(render_frame(e.rows, pick_format(fmt, output), title=e.title, notes=[e.text, *e.notes],
                       json_obj={"topic": e.topic, "title": e.title, "text": e.text,
-                                "map_size": list(e.map_size)}), output)
+                                "map_size": list(e.map_size)},
+                      view=table_view(wide, quiet, columns), kind="explain"), output)
 
 
 @command("verify", short_help="Check the figures against GoogLeNet's paper (Table 1) or "
-         "against torchinfo, layer by layer.", help="Check archscope's figures against an independent source: GoogLeNet's "
+         "against torchinfo, layer by layer.",
+         help="Check archscope's figures against an independent source: GoogLeNet's "
          "Table 1 (params, ops) with the paper's errata flagged (--against paper, the default "
          "for googlenet), or torchinfo's per-layer output shapes, params and mult-adds for any "
          "model, reconciled layer by layer (--against torchinfo, the default otherwise). Exit 0 "
@@ -175,6 +183,9 @@ def verify_cmd(
     batch_size: BatchOpt = None,
     engine: EngineOpt = DEFAULT,
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -189,10 +200,12 @@ def verify_cmd(
                                  kwargs=parse_kwargs(kwargs))
         shape = "x".join(map(str, c.input_size))
         rendered = render_frame(
-            c.columns, pick_format(fmt, output), title=f"{c.model} · verify against torchinfo · input {shape}",
+            c.columns, pick_format(fmt, output),
+            title=f"{c.model} · verify against torchinfo · input {shape}",
             notes=c.notes, total=c.total,
             json_obj={"model": c.model, "input_size": list(c.input_size),
                       "against": "torchinfo", "ok": c.ok},
+            view=table_view(wide, quiet, columns), kind="verify-torchinfo",
         )
         emit(rendered, output)
         if not c.ok:
@@ -210,8 +223,10 @@ def verify_cmd(
     from ..analysis.verify import verify_googlenet
 
     v = verify_googlenet(engine=engine.value)
-    emit(render_frame(v.rows, pick_format(fmt, output), title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
+    emit(render_frame(v.rows, pick_format(fmt, output),
+                      title="googlenet · Szegedy et al. 2015, Table 1", notes=v.notes,
                       json_obj={"model": "googlenet", "against": "paper", "ok": v.ok,
-                                "total": v.total}), output)
+                                "total": v.total},
+                      view=table_view(wide, quiet, columns), kind="verify-paper"), output)
     if not v.ok:
         raise fail("archscope's googlenet does not match Table 1's widths (see the notes)", 1)

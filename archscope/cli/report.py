@@ -14,8 +14,9 @@ from .counting import DEFAULT, EngineOpt
 
 @command("report")
 def report_cmd(
-    models: Annotated[List[str], typer.Argument(help="Zoo names (see `archscope list`) or specs such as path/to/file.py:factory.",
-                                                show_default=False)],
+    models: Annotated[List[str], typer.Argument(
+        help="Zoo names (see `archscope list`) or specs such as path/to/file.py:factory.",
+        show_default=False)],
     bench: Annotated[
         Optional[List[Path]],
         typer.Option("--bench", help="Timing results written by `archscope bench` (repeatable).",

@@ -8,10 +8,9 @@ import typer
 
 from .app import command
 from .common import (
-    BatchOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, emit,
-    parse_kwargs, pick_format,
+    BatchOpt, ColumnsOpt, DepthOpt, InputSizeOpt, KwargsOpt, ModelArg, OutFormatOpt, OutputOpt, QuietOpt,
+    WideOpt, emit, parse_kwargs, pick_format, table_view,
 )
-from ..render import Format
 
 
 @command("list")
@@ -19,17 +18,21 @@ def list_cmd(
     pattern: Annotated[
         Optional[str], typer.Argument(help="Shell-style filter, e.g. 'resnet*'.")
     ] = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """The model zoo: every network and block with its default input, classes and params."""
     from ..api import zoo_table
+    from ..conventions import ZOO_PARAMS
     from ..render import render_frame
 
     df = zoo_table(pattern or "*")
     emit(
-        render_frame(df, pick_format(fmt, output), title="archscope model zoo", notes=["params: all parameters, "
-             "auxiliary heads included; input: one sample C×H×W"]),
+        render_frame(df, pick_format(fmt, output), title="archscope model zoo", notes=[ZOO_PARAMS],
+                     view=table_view(wide, quiet, columns), kind="zoo"),
         output,
     )
 
@@ -41,6 +44,9 @@ def params_cmd(
     batch_size: BatchOpt = None,
     depth: DepthOpt = None,
     kwargs: KwargsOpt = None,
+    wide: WideOpt = False,
+    quiet: QuietOpt = False,
+    columns: ColumnsOpt = None,
     fmt: OutFormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -51,4 +57,5 @@ def params_cmd(
     report = param_report(
         model, input_size, batch_size=batch_size, depth=depth, kwargs=parse_kwargs(kwargs)
     )
-    emit(render_layer_table(report, pick_format(fmt, output)), output)
+    emit(render_layer_table(report, pick_format(fmt, output), table_view(wide, quiet, columns)),
+         output)

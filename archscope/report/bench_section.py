@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import bench_figures as BF
 from . import data as D
-from . import figures as F
+from . import figures
+from ..bench.results import precision_label, variant_label
+from ..dtypes import ALIASES, ITEMSIZE
 from .page import Chart, Section
 
 if TYPE_CHECKING:
     import pandas as pd
-
-DTYPE_BYTES = {"fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
-
 
 def bench_frame(bench: pd.DataFrame) -> pd.DataFrame:
     """Successful configurations, each with its device label, variant and legend name.
@@ -42,9 +41,8 @@ def bench_frame(bench: pd.DataFrame) -> pd.DataFrame:
         return list(df[name]) if name in df.columns else [default] * n
 
     amp = [a is True for a in col("amp", False)]
-    df["precision"] = [f"{d} amp" if a else str(d) for d, a in zip(df["dtype"], amp)]
-    df["variant"] = [D.variant_label(g, c) for g, c in zip(col("graph", False),
-                                                             col("compile", None))]
+    df["precision"] = [precision_label(d, a) for d, a in zip(df["dtype"], amp)]
+    df["variant"] = [variant_label(g, c) for g, c in zip(col("graph", False), col("compile", None))]
     df["mode"] = [m if isinstance(m, str) and m else "infer" for m in col("mode", "infer")]
     df["layout"] = ["channels_last" if isinstance(c, bool) and c or c == 1 else "NCHW"
                     for c in col("channels_last", False)]
@@ -112,7 +110,8 @@ def _intensity(batch: int, flops1: int, moved1: int, param_bytes: float, dtype: 
                elem: float) -> float:
     """FLOPs per byte at ``batch`` from a batch-1 table (results without bytes moved): weights
     read once, inputs and outputs ``batch`` times, every element at the timed dtype's size."""
-    scale = DTYPE_BYTES.get(str(dtype), elem) / elem
+    name = ALIASES.get(str(dtype), str(dtype))  # fp16 → float16 (archscope.dtypes' one table)
+    scale = ITEMSIZE.get(name, elem) / elem
     io1 = moved1 - param_bytes
     return batch * flops1 / (scale * (param_bytes + batch * io1))
 
@@ -354,10 +353,10 @@ def bench_sections(bench: pd.DataFrame, models: list[D.ModelData],
     reported = {m.name for m in models}
     extra = [m for m in dict.fromkeys(bench["model"]) if m not in reported]
     if extra:
-        colors = F.model_colors(list(colors) + extra)
+        colors = figures.model_colors(list(colors) + extra)
         intro.append(f"Timed but not in this report: {', '.join(extra)}; they have their own "
                      "colours, and no per-layer counts beyond what the results file holds.")
-    summary = D.summary_frame(models) if models else None
+    summary = D.model_totals_frame(models) if models else None
     items = [
         Chart(BF.latency_vs_batch(bench, colors),
               "Median latency of one forward; colour: model, dash: dtype, marker: device "

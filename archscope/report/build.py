@@ -149,7 +149,7 @@ def build_report(models: Sequence[Any], bench: Sequence[Any] | None = None,
     title = title or "archscope report: " + ", ".join(names)
     from .page import render_page
 
-    per_layer = D.per_layer_frame(bench_df) if bench_df is not None else None
+    per_layer = D.timed_layers_frame(bench_df) if bench_df is not None else None
     differences = None
     if diff:
         from ..analysis.diff_view import diff_models

@@ -13,10 +13,10 @@ batch-norm is not one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.records import ROOT_NAME
+from ..analysis.records import ROOT_NAME, ancestors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,17 +66,6 @@ def display_names(specs: list[str]) -> list[str]:
     return [s if short.count(s) == 1 else full for s, full in zip(short, specs)]
 
 
-@dataclass
-class ReportData:
-    """Everything a page needs: the models in the order given, and the optional bench frames."""
-
-    models: list[ModelData]
-    bench: pd.DataFrame | None = None
-    per_layer: pd.DataFrame | None = None
-    lessons: list[pd.DataFrame] = field(default_factory=list)
-    inputs: dict[str, Any] = field(default_factory=dict)
-
-
 def _int(value: Any) -> int:
     return int(value) if value is not None else 0
 
@@ -86,7 +75,7 @@ def weight_layers(rows: pd.DataFrame) -> int:
     return int(((rows["weights"] > 0) & (rows["macs"] > 0)).sum())
 
 
-def summary_frame(models: list[ModelData]) -> pd.DataFrame:
+def model_totals_frame(models: list[ModelData]) -> pd.DataFrame:
     """One row per model: exact totals and the depth in weight layers."""
     import pandas as pd
 
@@ -194,14 +183,12 @@ def hierarchy_frame(rows: pd.DataFrame, model: str) -> pd.DataFrame:
             sums[model][0] += int(params)
             sums[model][1] += int(macs)
             continue
-        parts = layer.split(".")
         node_parent = model
-        for i in range(len(parts)):
-            node = ".".join(parts[: i + 1])
+        for node in reversed([p for p in ancestors(layer) if p]):  # outermost first
             if node not in sums:
                 sums[node] = [0, 0]
                 parents[node] = node_parent
-                labels[node] = _node_label(parts[: i + 1])
+                labels[node] = _node_label(node.split("."))
             sums[node][0] += int(params)
             sums[node][1] += int(macs)
             node_parent = node
@@ -316,16 +303,7 @@ def device_labels(bench: pd.DataFrame) -> list[str]:
     return out
 
 
-def variant_label(graph: Any, compile_mode: Any) -> str:
-    """``eager``, ``CUDA graph`` or ``compile (MODE)``: how the forward was run."""
-    if not _blank(graph) and bool(graph):
-        return "CUDA graph"
-    if not _blank(compile_mode) and compile_mode:
-        return f"compile ({compile_mode})"
-    return "eager"
-
-
-def per_layer_frame(bench: pd.DataFrame) -> pd.DataFrame | None:
+def timed_layers_frame(bench: pd.DataFrame) -> pd.DataFrame | None:
     """Per-layer timings from bench records run with ``--per-layer``: one row per layer.
 
     Per model, the first successful configuration that carries per-layer data is used (a model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import data as D
-from . import figures as F
+from . import figures
 from .bench_section import bench_sections
 from .page import Chart, Section, Table
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def model_colors(models: list[D.ModelData]) -> dict[str, str]:
     """Each model's colour, the same in every section."""
-    return F.model_colors([m.name for m in models])
+    return figures.model_colors([m.name for m in models])
 
 
 def _mib(value) -> str:
@@ -23,7 +23,7 @@ def _mib(value) -> str:
 
 
 def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Section]:
-    summary = D.summary_frame(models)
+    summary = D.model_totals_frame(models)
     headers = {"model": "model", "year": "year", "input": "input (N×C×H×W)",
                "params": "parameters", "macs": "MACs", "flops": "FLOPs",
                "param_bytes": "parameter memory", "activation_bytes": "activation memory",
@@ -46,10 +46,10 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
         Section("totals", "Parameters and MACs per model",
                 "Bars show exact totals on hover; use the Linear/Log buttons when the models "
                 "differ by orders of magnitude.",
-                [Chart(F.totals_bar(summary, "params", "Parameters per model", "parameters",
+                [Chart(figures.totals_bar(summary, "params", "Parameters per model", "parameters",
                                     colors),
                        "How many weights and biases each model stores."),
-                 Chart(F.totals_bar(summary, "macs", "MACs per model (one forward)", "MACs",
+                 Chart(figures.totals_bar(summary, "macs", "MACs per model (one forward)", "MACs",
                                     colors),
                        "How many multiply-accumulates one forward costs at the input shown.")]),
     ]
@@ -58,12 +58,12 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
         rows = m.table.rows
         stages = D.stage_frame(rows)
         where = D.stage_words(stages.attrs["depth"])
-        items.append(Chart(F.stage_bars(stages, m.name, colors.get(m.name, F.PALETTE[0])),
+        items.append(Chart(figures.stage_bars(stages, m.name, colors.get(m.name, figures.PALETTE[0])),
                            f"{m.name}: parameters (left) and MACs (right) summed per {where}, "
                            "in forward order; modules with neither (pooling, dropout, "
                            "activations) keep their place with an empty bar, so the bars read "
                            "as the network from input to output."))
-        items.append(Chart(F.hierarchy_treemap(D.hierarchy_frame(rows, m.name), m.name),
+        items.append(Chart(figures.hierarchy_treemap(D.hierarchy_frame(rows, m.name), m.name),
                            f"{m.name}: every module as a box whose area is its share of the "
                            "parameters (or MACs, with the button); click to zoom into a block."))
     out.append(Section("layers", "Per-layer breakdown",
@@ -73,11 +73,11 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
         "Where a model stores its weights is not where it does its work: convolutions reuse "
         "each weight at every position of the feature map, a fully connected layer uses each "
         "weight once per sample.",
-        [Chart(F.kind_share_bars(D.kind_frame(models)),
+        [Chart(figures.kind_share_bars(D.kind_frame(models)),
                "Per model, the left bar splits the parameters and the right bar the MACs by "
                "layer kind (convolution, linear, everything else); each bar is 100 % of that "
                "model, hover for the exact counts."),
-         Chart(F.share_scatter(D.share_frame(models), colors),
+         Chart(figures.share_scatter(D.share_frame(models), colors),
                "One point per layer with weights or MACs. Layers above the diagonal do more "
                "work than their weight count suggests (early convolutions on large maps); "
                "layers below it store many weights for little work (fully connected layers). "
@@ -86,18 +86,21 @@ def model_sections(models: list[D.ModelData], colors: dict[str, str]) -> list[Se
     return out
 
 
-def lesson_section(engine: str) -> Section:
-    """Every lesson of the registry that ``archscope explain`` reads, counted with ``engine``."""
+def lesson_section(engine: str, training: bool = False) -> Section:
+    """The lessons of the registry that ``archscope explain`` reads, counted with ``engine``:
+    every one, but those on training only when the report has its training section."""
     from ..analysis.explain import LESSONS, explain
 
     from .training_figures import step_lesson_bars
 
     items = []
-    for topic in LESSONS:
+    for topic, lesson in LESSONS.items():
+        if lesson.report_with == "training" and not training:
+            continue
         e = explain(topic, engine)
         bias = e.notes[1]
         # a lesson on the training step compares its costs, not its designs' sizes
-        bars = step_lesson_bars if "grad_weight_macs" in e.compared else F.lesson_bars
+        bars = step_lesson_bars if "grad_weight_macs" in e.compared else figures.lesson_bars
         items.append(Chart(bars(e.compared, e.title),
                            f"{e.text} {bias[:1].upper()}{bias[1:]}. The table of every design: "
                            f"archscope explain {topic}."))
@@ -123,5 +126,5 @@ def build_sections(models: list[D.ModelData], bench: pd.DataFrame | None, engine
         sections.append(training)
     if bench is not None and len(bench):
         sections += bench_sections(bench, models, colors, per_layer)
-    sections.append(lesson_section(engine))
+    sections.append(lesson_section(engine, training=training is not None))
     return sections

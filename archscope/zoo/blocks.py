@@ -53,7 +53,8 @@ def inception_naive(*, in_channels: int = 256, ch1x1: int = 128, ch3x3: int = 19
 
 @register_model(
     family="googlenet", year=2014, input_size=(256, 32, 32), num_classes=None, paper=_V1, kind="block",
-    description="Inception module with 1x1 reductions (Fig. 2b) on 32x32x256: 128 | 64-192 | 64-96 | pool-64 -> 480",
+    description="Inception module with 1x1 reductions (Fig. 2b) on 32x32x256: "
+    "128 | 64-192 | 64-96 | pool-64 -> 480",
 )
 def inception_v1_block(*, in_channels: int = 256, ch1x1: int = 128, ch3x3red: int = 64,
                        ch3x3: int = 192, ch5x5red: int = 64, ch5x5: int = 96,

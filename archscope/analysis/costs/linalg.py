@@ -112,6 +112,27 @@ def safe_softmax(op: OpView) -> Cost:
     return of("attention", 3 * numel(op.out()))
 
 
+def _letter_sizes(terms: list[str], shapes: list) -> dict[str, int]:
+    size: dict[str, int] = {}
+    for term, shape in zip(terms, shapes):
+        for letter, n in zip(term, shape):
+            size[letter] = max(size.get(letter, 1), int(n))
+    return size
+
+
+def _own_sums(terms: list[str], shapes: list, out: set[str]) -> tuple[int, list[str]]:
+    """Elements reduced inside each operand before any product, and what is left of each term."""
+    reduce = 0
+    kept = []
+    for i, term in enumerate(terms):
+        others = set("".join(t for j, t in enumerate(terms) if j != i))
+        own_sum = [c for c in set(term) if c not in out and c not in others]
+        if own_sum:  # summed inside this operand before any product
+            reduce += numel(shapes[i])
+        kept.append("".join(c for c in term if c not in own_sum))
+    return reduce, kept
+
+
 def einsum(op: OpView) -> Cost:
     """``einsum(equation, operands)`` as torch evaluates two operands (see module docstring)."""
     equation, shapes = op.arg(0), op.shapes(1)
@@ -121,21 +142,11 @@ def einsum(op: OpView) -> Cost:
     terms = lhs.split(",")
     if "." in equation or len(terms) != len(shapes) or len(terms) > 2:
         raise Uncountable(f"einsum {equation!r} (ellipsis or more than two operands)")
-    size: dict[str, int] = {}
-    for term, shape in zip(terms, shapes):
-        for letter, n in zip(term, shape):
-            size[letter] = max(size.get(letter, 1), int(n))
+    size = _letter_sizes(terms, shapes)
     if "->" not in equation:  # implicit output: the letters seen once, sorted
         rhs = "".join(sorted(c for c in size if lhs.count(c) == 1))
     out = set(rhs)
-    reduce = 0
-    kept = []
-    for i, term in enumerate(terms):
-        others = set("".join(t for j, t in enumerate(terms) if j != i))
-        own_sum = [c for c in set(term) if c not in out and c not in others]
-        if own_sum:  # summed inside this operand before any product
-            reduce += numel(shapes[i])
-        kept.append("".join(c for c in term if c not in own_sum))
+    reduce, kept = _own_sums(terms, shapes, out)
     if len(kept) == 1:
         return of("reduction", reduce)
     letters = set(kept[0]) | set(kept[1])

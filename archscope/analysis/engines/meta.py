@@ -13,8 +13,9 @@ non-contiguous input becomes a ``bmm`` and an ``add`` (its bias as elementwise w
 average pooling to 1×1 a ``mean`` (a reduction, not a pool), RMS norm and ``logsumexp`` their
 elementwise pieces. They are costed whole where the torch function is called, and their inner
 ops are not counted again. Calls inside torch's own Python wrappers count too (``F.linear``
-inside ``F.multi_head_attention_forward``): see :mod:`archscope.adapters.torch_function`. (Attention needs no such care: its handle counts what
-torch's math path dispatches, see :mod:`archscope.analysis.costs.linalg`.)
+inside ``F.multi_head_attention_forward``): see :mod:`archscope.adapters.torch_function`.
+(Attention needs no such care: its handle counts what torch's math path dispatches, see
+:mod:`archscope.analysis.costs.linalg`.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ...adapters.torch_function import inner_visible
+from ...adapters.torch_function import inner_visible, nn_binding
 from ...errors import one_line
 from ...inputs import ModelInputs
 from ..costs import UNKNOWN
@@ -105,14 +106,14 @@ class _Counting(MetaShapeMode):
 def _composites() -> dict[Any, str]:
     """Torch functions costed whole → their aten name (see the module docstring)."""
     F = torch.nn.functional
-    table = {torch._C._nn.linear: "linear",
-             torch._C._nn.scaled_dot_product_attention: "scaled_dot_product_attention",
+    table = {nn_binding("linear"): "linear",
+             nn_binding("scaled_dot_product_attention"): "scaled_dot_product_attention",
              F.adaptive_avg_pool1d: "adaptive_avg_pool1d",
              torch.adaptive_avg_pool1d: "adaptive_avg_pool1d",
              F.adaptive_avg_pool2d: "adaptive_avg_pool2d",
-             torch._C._nn.adaptive_avg_pool2d: "adaptive_avg_pool2d",
+             nn_binding("adaptive_avg_pool2d"): "adaptive_avg_pool2d",
              F.adaptive_avg_pool3d: "adaptive_avg_pool3d",
-             torch._C._nn.adaptive_avg_pool3d: "adaptive_avg_pool3d",
+             nn_binding("adaptive_avg_pool3d"): "adaptive_avg_pool3d",
              torch.logsumexp: "logsumexp", torch.Tensor.logsumexp: "logsumexp"}
     if hasattr(F, "rms_norm"):  # torch ≥ 2.4
         table[F.rms_norm] = "rms_norm"

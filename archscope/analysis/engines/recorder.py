@@ -22,7 +22,7 @@ from torch.overrides import TorchFunctionMode
 
 from ...inputs import TensorSpec
 from ..costs import Cost, OpView, lookup, regroup_module
-from ..records import CallRecord, ModelRecord, ModuleInfo, is_within
+from ..records import CallRecord, ModelRecord, ModuleInfo, is_leaf_module, is_within
 
 SpecOf = Callable[[torch.Tensor], TensorSpec]
 
@@ -116,9 +116,6 @@ class CallRecorder:
     @property
     def current(self) -> _Open | None:
         return self.calls[self.stack[-1]] if self.stack else None
-
-    def current_path(self) -> str | None:
-        return self.calls[self.stack[-1]].record.path if self.stack else None
 
     def current_module(self) -> tuple[str, str] | None:
         """(path, type) of the innermost call being run, for error messages."""
@@ -239,7 +236,7 @@ class CallRecorder:
 
 
 def _module_infos(model: nn.Module, params: dict[int, ParamRef]) -> dict[str, ModuleInfo]:
-    infos = {p: ModuleInfo(p, type(m).__name__, any(True for _ in m.children()))
+    infos = {p: ModuleInfo(p, type(m).__name__, not is_leaf_module(m))
              for p, m in model.named_modules()}
     for ref in params.values():
         info = infos.get(ref.owner)

@@ -38,7 +38,9 @@ class Optimizer:
         opt = cls(check_optimizer(name), list(params))
         per = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}[opt.name]
         for p in opt.params:
-            opt.state[id(p)] = [torch.zeros_like(p, memory_format=torch.preserve_format)
+            # torch.zeros, a C++ factory: zeros_like's meta kernel is Python and imports sympy
+            # (half a second); the parameters are contiguous, so the layout is the same
+            opt.state[id(p)] = [torch.zeros(tuple(p.shape), dtype=p.dtype, device=p.device)
                                 for _ in range(per)]
         if per == 2:
             opt.steps = [torch.tensor(1.0) for _ in opt.params]

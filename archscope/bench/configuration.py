@@ -157,9 +157,9 @@ def _steps(cfg: Config, model, x) -> tuple[Callable[[], Any], Callable[[], Any]]
 
     dev_type = cfg.device.split(":")[0]
     if cfg.amp:
-        from .options import DTYPE_NAMES
+        from ..devices import parse_dtype
 
-        low = getattr(torch, DTYPE_NAMES[cfg.dtype])
+        low = parse_dtype(cfg.dtype)
 
         def forward():
             # no weight-cast cache: a CUDA graph must capture the casts, and eager re-enters
