@@ -60,6 +60,16 @@ INTENSITY = _define(
     "intensity", "intensity = FLOPs / bytes moved (inputs, weights, outputs)",
     "intensity = FLOPs / bytes moved (each call's inputs, the weights it reads and its outputs, "
     "at the dtype; summed over a row's calls)")
+RF = _define(
+    "rf", "rf, jump, start: a unit's input window, its step, its first centre (pixels)",
+    "rf = side of the input window one unit of the output sees (its extent, in input pixels); "
+    "jump = input pixels between neighbouring units (effective stride); start = centre of the "
+    "first unit's window (pixel 0 = the first pixel); one number when height and width agree, "
+    "else height x width")
+RF_EXACT = _define(
+    "rf_exact", "receptive fields exact for branched networks (union of the branches)",
+    "exact for branched networks: computed op by op from the convolutions' and pools' kernel, "
+    "stride, padding and dilation, branches joined by the union of their windows")
 
 # -- parameters ----------------------------------------------------------------------------
 PARAMS = _define(

@@ -21,6 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..conventions import RF, RF_EXACT
 from ..errors import ArchscopeError
 from .geometry import Geo, Geometry, Lost, origin
 from .geometry_ops import WindowOp
@@ -290,14 +291,7 @@ def top_level_fields(record: ModelRecord) -> list[tuple[str, Field | None]]:
             if depth_of(p) == 1]
 
 
-RF_NOTES = [
-    "rf = side of the input window one unit of the output sees (its extent, in input pixels); "
-    "jump = input pixels between neighbouring units (effective stride); start = centre of the "
-    "first unit's window (pixel 0 = the first pixel); one number when height and width agree, "
-    "else height x width",
-    "exact for branched networks: computed op by op from the convolutions' and pools' kernel, "
-    "stride, padding and dilation, branches joined by the union of their windows",
-]
+RF_NOTES = [RF, RF_EXACT]
 
 
 def rf_view(record: ModelRecord, *, depth: int | None = 3) -> LayerTable:
