@@ -57,9 +57,9 @@ _LAZY = {
     "rf_report": "archscope.analysis.receptive",
     "engine_names": "archscope.analysis.engines",
     "ArchscopeError": "archscope.errors",
-    "report": "archscope.report",
-    "bench": "archscope.bench",
-    "load_results": "archscope.bench",
+    "report": "archscope.api",
+    "bench": "archscope.api",
+    "load_results": "archscope.api",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -2,7 +2,7 @@
 replay (and torch.compile for ``--compile-models``, in bf16 channels_last at ``--compile-batches``,
 where compiling pays), each configuration timed twice:
 
-- by ``archscope.bench`` (CUDA event pair per iteration, its noise gate, its capture code);
+- by ``archscope.timing`` (CUDA event pair per iteration, its noise gate, its capture code);
 - by an independent reference written here: the same model built, cast and captured with plain
   torch calls, timed by ``torch.utils.benchmark.Timer(...).blocked_autorange()`` (blocks of calls,
   one synchronize per block). Nothing of archscope's timing or capture code is imported for it.
@@ -99,7 +99,7 @@ def compare_row(name: str, rec: dict, ref_ms: float | None) -> dict:
     """One comparison row with its two pass/fail checks (None where a check does not apply)."""
     med = rec["median_ms"]
     ratio = med / ref_ms if ref_ms else None
-    from archscope.bench.results import variant_label
+    from archscope.timing.results import variant_label
 
     variant = variant_label(rec["graph"], rec["compile"])
     return {
@@ -130,10 +130,10 @@ def main(argv=None) -> int:
     import pandas as pd
 
     import archscope
-    from archscope.bench.report import render_results, run_title
-    from archscope.bench.results import write_results
-    from archscope.bench.runner import BenchResults
-    from archscope.bench.scoped import signals_as_interrupts
+    from archscope.timing.report import render_results, run_title
+    from archscope.timing.results import write_results
+    from archscope.timing.runner import BenchResults
+    from archscope.timing.scoped import signals_as_interrupts
     from archscope.io import write_atomic
     from archscope.render import render_frame
 

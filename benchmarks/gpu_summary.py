@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 # Datasheet memory bandwidth (TB/s) per GPU variant, as named by torch.cuda.get_device_name();
-# the dense compute peaks are in archscope.bench.stats.PEAK_TFLOPS.
+# the dense compute peaks are in archscope.timing.stats.PEAK_TFLOPS.
 HBM_TBS = [("H100 NVL", 3.9), ("H100 PCIe", 2.0), ("H100", 3.35), ("GH200", 4.0), ("H200", 4.8),
            ("A100", 2.0)]
 TARGET_IMAGES_S = 22_000
@@ -37,7 +37,7 @@ def _datasheet_bw(name: str) -> float | None:
 
 
 def roofs_lines(doc) -> list[str]:
-    from archscope.bench.stats import peak_tflops
+    from archscope.timing.stats import peak_tflops
 
     if not doc:
         return ["- roofs: device.json missing (the device step failed or timed out)"]
@@ -67,7 +67,7 @@ def best_lines(doc) -> list[str]:
     timed = [r for r in doc["records"] if r["status"] in ("ok", "unstable", "fallback")]
     if not timed:
         return ["- ResNet-50 batch 256: nothing timed"]
-    from archscope.bench.results import variant_label
+    from archscope.timing.results import variant_label
 
     out = []
     for r in sorted(timed, key=lambda r: -r["throughput_items_s"]):

@@ -20,7 +20,7 @@ def measure(models: list[str], out: str) -> dict:
     import torch  # noqa: F401
 
     from archscope.io import write_atomic
-    from archscope.report import build, page, sections
+    from archscope.html import build, page, sections
     from archscope.zoo import list_models
 
     list_models()  # registry import

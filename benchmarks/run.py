@@ -30,8 +30,8 @@ from typing import Callable, Sequence
 
 # The bench's pure helpers (neither imports torch): one median and one CPU name for the whole
 # project, re-exported for the section scripts (`from run import median`).
-from archscope.bench.results import cpu_model
-from archscope.bench.stats import median  # noqa: F401
+from archscope.timing.results import cpu_model
+from archscope.timing.stats import median  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

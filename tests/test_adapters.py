@@ -75,7 +75,7 @@ def test_typer_vendored_click_errors():
 def test_dynamo_counters_tell_a_compiled_run():
     # archscope.adapters.torch_dynamo: --compile's fallback detection reads these counter groups
     from archscope.adapters.torch_dynamo import GROUPS, counters
-    from archscope.bench.compiled import dynamo_counts
+    from archscope.timing.compiled import dynamo_counts
 
     c = counters()
     assert all(hasattr(c[g], "values") for g in GROUPS), \

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from archscope.bench import configuration
+from archscope.timing import configuration
 from archscope.cli import app
 
 FAST = ["--iters", "3", "--warmup", "1", "--no-roofs"]
@@ -146,7 +146,7 @@ def test_bench_cli_debug_shows_the_failed_configuration_traceback(runner_cli, tm
 
 def test_bench_cli_default_names_never_collide(runner_cli, tmp_path, monkeypatch):
     """Two runs in the same UTC second: the second file gets -2, the first is left alone."""
-    from archscope.bench import results as results_mod
+    from archscope.timing import results as results_mod
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(results_mod, "default_results_path",

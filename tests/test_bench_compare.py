@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from archscope.bench.compare import compare_results
-from archscope.bench.results import SCHEMA, new_record
+from archscope.timing.compare import compare_results
+from archscope.timing.results import SCHEMA, new_record
 from archscope.cli import app
 
 

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench.report import config_frame
-from archscope.bench.results import TIMED
+from archscope.timing.report import config_frame
+from archscope.timing.results import TIMED
 
 FAST = dict(iters=3, warmup=1, roofs=False)  # 3 iterations: no CI, so "unstable"
 

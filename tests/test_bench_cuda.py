@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench.configuration import capture
-from archscope.bench.timing import time_cuda
+from archscope.timing.configuration import capture
+from archscope.timing.clock import time_cuda
 
 pytestmark = [
     pytest.mark.cuda,

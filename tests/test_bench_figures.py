@@ -10,10 +10,10 @@ import math
 import pandas as pd
 import pytest
 
-from archscope.report import bench_figures as BF
-from archscope.report import bench_section as BS
-from archscope.report import data as D
-from archscope.report import figures
+from archscope.html import bench_figures as BF
+from archscope.html import bench_section as BS
+from archscope.html import data as D
+from archscope.html import figures
 from test_report_figures import toy_model
 
 

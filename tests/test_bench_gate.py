@@ -11,8 +11,8 @@ import time
 import pytest
 
 import archscope
-from archscope.bench.gate import CI_LIMIT, gate
-from archscope.bench.report import config_frame
+from archscope.timing.gate import CI_LIMIT, gate
+from archscope.timing.report import config_frame
 
 QUIET = dict(stopped="converged", threads=1, cores=4, load_before=0.1, load_after=0.2, budget_s=2.0)
 
@@ -92,7 +92,7 @@ def test_beside_a_cpu_hog_never_ok_with_a_wide_ci():
 
 
 def test_an_ok_row_timed_under_contention_is_named_in_the_notes():
-    from archscope.bench.report import render_results
+    from archscope.timing.report import render_results
 
     res = archscope.bench("lenet5", batch_sizes=[1, 2], threads=1, iters=4, warmup=0, roofs=False)
     for r in res.records:

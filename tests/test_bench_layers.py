@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench import layers
-from archscope.bench.results import TraceFiles
-from archscope.bench.scoped import quiet_profiler_log
+from archscope.timing import layers
+from archscope.timing.results import TraceFiles
+from archscope.timing.scoped import quiet_profiler_log
 
 FAST = dict(iters=4, warmup=1, roofs=False)
 

@@ -8,7 +8,7 @@ import types
 import pytest
 
 import archscope
-from archscope.bench import nvml
+from archscope.timing import nvml
 
 
 class FakeNvml:

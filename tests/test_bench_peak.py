@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from archscope.bench import peak
-from archscope.bench.scoped import tf32
+from archscope.timing import peak
+from archscope.timing.scoped import tf32
 
 
 def test_matmul_rate():
@@ -100,7 +100,7 @@ def test_ctrl_c_is_not_swallowed():
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_peak_is_measured_warm_and_restores_tf32():
-    from archscope.bench.timing import time_cuda
+    from archscope.timing.clock import time_cuda
 
     saved = torch.backends.cuda.matmul.allow_tf32
     name = torch.cuda.get_device_name()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from archscope.bench.results import (
+from archscope.timing.results import (
     RECORD_FIELDS, SCHEMA, check_record, load_results, new_record, read_results, write_results,
 )
 from archscope.cli import app
@@ -220,7 +220,7 @@ def test_only_regular_files_of_bounded_size_are_read(tmp_path, monkeypatch):
     import os
     import stat
 
-    from archscope.bench import validate
+    from archscope.timing import validate
 
     fifo = tmp_path / "fifo.json"
     os.mkfifo(fifo)  # reading it would block forever

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from archscope.bench.results import SCHEMA, new_record
+from archscope.timing.results import SCHEMA, new_record
 from test_report_browser import ARGS, CHROMIUM
 
 pytestmark = [
@@ -40,7 +40,7 @@ def _run(path: Path, device: str, model: str, batch: int, flops: int, moved: int
 
 def test_roofline_has_a_slope_and_a_roof_per_device(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from archscope.report.build import build_report
+    from archscope.html.build import build_report
 
     # lenet5: about 0.93 MFLOP per sample; intensities 3 and 40 FLOPs/byte
     files = [_run(tmp_path / "cpu.json", "cpu", "lenet5", 1, 930_000, 310_000, 0.5),

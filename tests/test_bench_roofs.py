@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from archscope.bench import bandwidth, roofs
-from archscope.bench.peak import device_peak
-from archscope.bench.scoped import torch_threads
-from archscope.bench.timing import time_cpu
+from archscope.timing import bandwidth, roofs
+from archscope.timing.peak import device_peak
+from archscope.timing.scoped import torch_threads
+from archscope.timing.clock import time_cpu
 from archscope.cli import app
 
 # Timings against numpy: never beside another timing test (see pyproject's addopts).
@@ -69,7 +69,7 @@ def test_bandwidth_is_of_numpys_copy_order_and_never_twice_it():
 
 
 def test_the_buffer_outgrows_the_last_level_cache(monkeypatch):
-    from archscope.bench import machine
+    from archscope.timing import machine
 
     monkeypatch.setattr(machine, "last_level_cache_bytes", lambda: 32 * 2**20)
     monkeypatch.setattr(machine, "available_memory_bytes", lambda: 64 * 2**30)
@@ -88,7 +88,7 @@ def test_ridge_point_and_bound_by_hand():
 
 
 def test_sysfs_cache_sizes_read_as_bytes():
-    from archscope.bench.machine import _size
+    from archscope.timing.machine import _size
 
     assert _size("491520K") == 491520 * 1024 and _size("32M") == 32 * 2**20 and _size("64") == 64
     assert _size("") is None

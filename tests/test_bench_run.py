@@ -13,10 +13,10 @@ import torch
 from torch import nn
 
 import archscope
-from archscope.bench import configuration, runner, timing
-from archscope.bench.counts import model_counts
-from archscope.bench.results import RECORD_FIELDS, SCHEMA, TIMED, load_results, write_results
-from archscope.bench.train import AUX_WEIGHT, HeadLoss, training_loss
+from archscope.timing import clock, configuration, runner
+from archscope.timing.counts import model_counts
+from archscope.timing.results import RECORD_FIELDS, SCHEMA, TIMED, load_results, write_results
+from archscope.timing.train import AUX_WEIGHT, HeadLoss, training_loss
 from archscope.errors import ArchscopeError
 
 # Four iterations give no CI, so these timings are "unstable" (TIMED covers ok, unstable,
@@ -45,7 +45,7 @@ def test_cpu_bench_lenet5_and_cifar_cnn():
     assert res.env["threads"] == 1 and res.env["torch"] == torch.__version__
     assert res.settings["iters"] == 4 and res.settings["batch_sizes"] == [1, 2]
     assert torch.get_num_threads() == before  # restored, not left at 1 for the caller
-    assert callable(archscope.bench)
+    assert callable(archscope.bench) and callable(archscope.report)  # functions, not packages
 
 
 def test_results_round_trip_two_files(tmp_path):
@@ -262,9 +262,9 @@ def test_cuda_index_beyond_the_devices_is_one_line(monkeypatch):
 
 
 def test_roofs_once_per_math_mode_then_again_at_the_end(monkeypatch):
-    from archscope.bench import roofs
-    from archscope.bench.bandwidth import Bandwidth
-    from archscope.bench.peak import Peak
+    from archscope.timing import roofs
+    from archscope.timing.bandwidth import Bandwidth
+    from archscope.timing.peak import Peak
 
     calls, copies = [], []
     rates = iter([2.0, 4.0, 2.2, 4.0])  # fp32 and bf16 at the start; at the end fp32 is 10 % up
@@ -457,7 +457,7 @@ def test_cuda_events_one_sync(monkeypatch):
     monkeypatch.setattr(torch.cuda, "Event", Event)
     monkeypatch.setattr(torch.cuda, "current_stream", lambda: "stream")
     monkeypatch.setattr(torch.cuda, "synchronize", lambda: log.append(("sync",)))
-    times = timing.time_cuda(lambda: log.append(("step",)), 3)
+    times = clock.time_cuda(lambda: log.append(("step",)), 3)
     # Events 1..3 are starts, 4..6 ends: elapsed = end.id − start.id = 3 each.
     assert times == [3.0, 3.0, 3.0]
     assert log == [("record", 1), ("step",), ("record", 4), ("record", 2), ("step",), ("record", 5),

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 import archscope
-from archscope.bench import configuration
-from archscope.bench import runner as bench_runner
-from archscope.bench.scoped import (Interrupted, cudnn_benchmark, interrupt_code,
+from archscope.timing import configuration
+from archscope.timing import runner as bench_runner
+from archscope.timing.scoped import (Interrupted, cudnn_benchmark, interrupt_code,
                                     signals_as_interrupts, tf32, torch_threads)
 from archscope.cli import app
 

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from archscope.bench import stats
-from archscope.bench.timing import time_until_stable
+from archscope.timing import stats
+from archscope.timing.clock import time_until_stable
 
 
 def test_summary_of_one_to_ten():

@@ -7,10 +7,10 @@ from torch import nn
 
 from archscope.analysis.diff_view import diff_models
 from archscope.cli import app
-from archscope.report import compare as C
-from archscope.report import data as D
-from archscope.report import figures as F
-from archscope.report.build import gather_models
+from archscope.html import compare as C
+from archscope.html import data as D
+from archscope.html import figures as F
+from archscope.html.build import gather_models
 
 
 def test_rf_frame_and_chart_follow_the_trace():

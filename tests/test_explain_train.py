@@ -128,7 +128,7 @@ def test_cli_json(runner):
 
 
 def test_report_chart_stacks_the_step_in_multiples_of_the_forward(lesson):
-    from archscope.report.training_figures import step_lesson_bars
+    from archscope.html.training_figures import step_lesson_bars
 
     e, _ = lesson
     fig = step_lesson_bars(e.compared, e.title)

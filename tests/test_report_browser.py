@@ -75,7 +75,7 @@ def hostile_model(tmp_path: Path) -> str:
 
 def real_bench(tmp_path: Path, models: list[str]) -> Path:
     import archscope
-    from archscope.bench.results import write_results
+    from archscope.timing.results import write_results
 
     res = archscope.bench(models, batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3,
                           threads=1, roofs=False)
@@ -86,7 +86,7 @@ def real_bench(tmp_path: Path, models: list[str]) -> Path:
 
 def test_report_renders_offline_in_chromium(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from archscope.report.build import build_report
+    from archscope.html.build import build_report
 
     spec = hostile_model(tmp_path)
     long_spec = spec.rsplit(":", 1)[0] + ":" + LONG

@@ -48,9 +48,9 @@ def test_a_mistake_leaves_no_empty_reports_folder(runner, tmp_path, monkeypatch)
 
 
 def test_lenet5_bars_are_the_hand_counts():
-    from archscope.report import data as D
-    from archscope.report import figures
-    from archscope.report.build import gather_models
+    from archscope.html import data as D
+    from archscope.html import figures
+    from archscope.html.build import gather_models
 
     models = gather_models(["lenet5"])
     fig_p = figures.totals_bar(D.model_totals_frame(models), "params", "p", "parameters", {})
@@ -67,7 +67,7 @@ def test_lenet5_bars_are_the_hand_counts():
 
 def test_report_lessons_are_the_explain_registry_with_the_480_to_48_headline():
     from archscope.analysis.explain import LESSONS
-    from archscope.report.sections import lesson_section
+    from archscope.html.sections import lesson_section
 
     section = lesson_section("meta")
     charts = {c.figure.layout.title.text: c for c in section.items}
@@ -109,7 +109,7 @@ def test_python_api_returns_the_path(tmp_path):
 
 def test_per_layer_timings_reach_the_report(tmp_path):
     import archscope
-    from archscope.report.data import timed_layers_frame
+    from archscope.html.data import timed_layers_frame
 
     res = archscope.bench("lenet5", batch_sizes=[1, 2], per_layer=True, warmup=1, iters=3,
                           roofs=False)
@@ -124,7 +124,7 @@ def test_per_layer_timings_reach_the_report(tmp_path):
 
 
 def test_file_spec_models_get_a_short_name(tmp_path, monkeypatch):
-    from archscope.report.build import build_report, gather_models
+    from archscope.html.build import build_report, gather_models
 
     net = tmp_path / "net.py"
     net.write_text("import torch.nn as nn\n\ndef make():\n"

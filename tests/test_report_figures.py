@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from archscope.analysis.records import LayerTable
-from archscope.report import data as D
-from archscope.report import figures
+from archscope.html import data as D
+from archscope.html import figures
 
 
 def toy_model(name: str = "toy") -> D.ModelData:

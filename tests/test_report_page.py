@@ -8,9 +8,9 @@ import re
 import plotly.offline
 import pytest
 
-from archscope.report import figures
-from archscope.report import sections as S
-from archscope.report.page import embed_json, render_page
+from archscope.html import figures
+from archscope.html import sections as S
+from archscope.html.page import embed_json, render_page
 
 from test_report_figures import toy_model
 
@@ -98,7 +98,7 @@ def test_headings_stop_below_the_sticky_nav(plotly_js):
 
 
 def test_default_output_name():
-    from archscope.report.build import default_output
+    from archscope.html.build import default_output
 
     assert str(default_output(["googlenet", "vgg16", "resnet50"])) == \
         "reports/googlenet-vgg16-resnet50.html"

@@ -13,8 +13,8 @@ from torch import nn
 
 from archscope.cli import app
 from archscope.errors import ArchscopeError
-from archscope.report import training as T
-from archscope.report import training_figures as TF
+from archscope.html import training as T
+from archscope.html import training_figures as TF
 
 LENET_PARAMS = 61_706
 LENET_SAVED = 1 * 32 * 32 + 6 * 28 * 28 + 6 * 14 * 14 + 16 * 10 * 10 + 16 * 5 * 5 + 120 + 84

@@ -100,7 +100,7 @@ def test_quotes_in_chart_titles_are_shown_as_quotes():
     # plotly decodes &lt; &gt; &amp; but prints &quot; as is: quotes stay, markup is escaped
     import pandas as pd
 
-    from archscope.report.figures import hierarchy_treemap, stage_bars
+    from archscope.html.figures import hierarchy_treemap, stage_bars
 
     name = 'net "v2" <b>'
     stages = pd.DataFrame({"stage": ['block "a"'], "params": [10], "macs": [20]})

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from archscope.bench.results import new_record
-from archscope.bench.runner import BenchResults
+from archscope.timing.results import new_record
+from archscope.timing.runner import BenchResults
 from archscope.cli import app
 from archscope.conventions import REGISTRY
 from archscope.render import View
@@ -61,7 +61,7 @@ def _bench_results() -> BenchResults:
 
 @pytest.mark.parametrize("columns", [80, 120])
 def test_bench_table_golden(golden, columns):
-    from archscope.bench.report import render_results
+    from archscope.timing.report import render_results
 
     text = render_results(_bench_results(), "table", View(width=columns))
     golden(f"bench_{columns}.txt", text)
@@ -159,7 +159,7 @@ def test_conventions_command_states_every_convention_and_each_op_family(runner):
 
 
 def test_bench_checks_its_columns_before_timing(runner, monkeypatch):
-    from archscope.bench import configuration
+    from archscope.timing import configuration
 
     monkeypatch.setattr(configuration, "time_until_stable",
                         lambda *a, **k: pytest.fail("timed before checking --columns"))
@@ -178,7 +178,7 @@ def test_markdown_keeps_conventions_in_full_unless_quiet(runner):
 def test_tables_and_the_conventions_command_share_one_text():
     from archscope.analysis.flops import FLOP_NOTES
     from archscope.analysis.params import PARAM_NOTES
-    from archscope.bench.report import SUMMARY_NOTES
+    from archscope.timing.report import SUMMARY_NOTES
 
     for note in [*FLOP_NOTES, *PARAM_NOTES, *SUMMARY_NOTES]:
         assert REGISTRY[note.key] is note  # the registry's object itself, not a copy of its text

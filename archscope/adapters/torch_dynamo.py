@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The counter groups archscope reads (see archscope.bench.compiled.dynamo_counts).
+# The counter groups archscope reads (see archscope.timing.compiled.dynamo_counts).
 GROUPS = ("stats", "frames", "graph_break", "unimplemented")
 
 

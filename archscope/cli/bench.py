@@ -70,7 +70,7 @@ def _print(text: str, saved: Path | None) -> None:
 
 def _save(results, path: Path | None) -> Path | None:
     """Write the results document (never replacing a file) and say where it went."""
-    from ..bench.results import write_results
+    from ..timing.results import write_results
 
     if path is None:
         return None
@@ -82,9 +82,9 @@ def _save(results, path: Path | None) -> Path | None:
 
 def _finish(results, saved: Path | None) -> None:
     """Exit code and warnings after the table: interrupted, nothing timed, some errors."""
-    from ..bench.report import record_label
-    from ..bench.results import TIMED
-    from ..bench.scoped import interrupt_code
+    from ..timing.report import record_label
+    from ..timing.results import TIMED
+    from ..timing.scoped import interrupt_code
 
     records = results.records
     where = f"results in {saved}" if saved is not None else "results not saved (--no-save)"
@@ -206,11 +206,11 @@ def bench_cmd(
     when at least one configuration was timed, 2 when none could be (the results file is still
     written). Compare two runs with `archscope compare`.
     """
-    from ..bench.report import CONFIG_COLUMNS, render_results
+    from ..timing.report import CONFIG_COLUMNS, render_results
     from ..terminal import choose_columns
-    from ..bench.results import TraceFiles, default_results_path
-    from ..bench.runner import bench
-    from ..bench.scoped import signals_as_interrupts
+    from ..timing.results import TraceFiles, default_results_path
+    from ..timing.runner import bench
+    from ..timing.scoped import signals_as_interrupts
     from ..io import check_writable
     from .app import debugging
 
@@ -265,8 +265,8 @@ def device_cmd(
     ridge point (FLOPs per byte = peak / bandwidth) is memory-bound, above it compute-bound.
     Takes a few seconds.
     """
-    from ..bench.report import roof_frame
-    from ..bench.roofs import device_roofs
+    from ..timing.report import roof_frame
+    from ..timing.roofs import device_roofs
     from ..render import render_frame, to_json
 
     roofs, env = device_roofs(device, dtype, threads)
@@ -297,7 +297,7 @@ def compare_cmd(
     faster or slower when the two medians' 95% CIs do not overlap, no change when they do; rows
     present in only one file are listed as such.
     """
-    from ..bench.compare import compare_results
+    from ..timing.compare import compare_results
     from ..render import render_frame
 
     frame, notes = compare_results(base, new)

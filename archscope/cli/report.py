@@ -48,7 +48,7 @@ def report_cmd(
         "adamw. Default: adam.", show_default=False)] = None,
 ) -> None:
     """Interactive HTML report: params and MACs per model and per layer, timings if given."""
-    from ..report.build import build_report
+    from ..html.build import build_report
 
     path = build_report(models, bench or None, output, title, input_size=input_size,
                         engine=engine.value, kwargs=parse_kwargs(kwargs), diff=diff,

@@ -117,7 +117,7 @@ def train_counts(model_or_name: Any, input_shape: tuple[int, ...], *,
     """(forward, backward) of one training step on an input of ``input_shape`` (N, C, H, W),
     each a :class:`Cost` (MACs and other FLOPs by category) for the whole batch; the step is
     their sum (no loss function counted). What ``bench --mode train`` divides by its time, as
-    :func:`archscope.bench.counts.model_counts` gives the inference forward."""
+    :func:`archscope.timing.counts.model_counts` gives the inference forward."""
     rec = training_record(model_or_name, tuple(input_shape[1:]), batch_size=int(input_shape[0]),
                           freeze=freeze, kwargs=kwargs)
     return rec.forward_cost, rec.backward_cost

@@ -116,7 +116,7 @@ def budget_option(budget_s: Any) -> float:
 
 @dataclass
 class Sweep:
-    """The bench's options, checked: what to time and how (see :func:`archscope.bench.runner.bench`)."""
+    """The bench's options, checked: what to time and how (see :func:`archscope.timing.runner.bench`)."""
 
     batches: list
     dtypes: list[str]

@@ -21,7 +21,7 @@ Additions within ``archscope.bench/1`` (each only adds a key or a value; every k
 meaning, so files written before them read as before, with the new keys null):
 ``status`` values ``error`` and ``fallback``; ``peak_tflops_datasheet`` and ``peak_source``
 (``peak_tflops`` is still the peak that ``peak_share`` divides by, now measured on the device
-where possible — see :mod:`archscope.bench.peak` — and no longer only on known GPUs);
+where possible — see :mod:`archscope.timing.peak` — and no longer only on known GPUs);
 ``compile_graphs`` and ``compile_graph_breaks`` (dynamo's count for a compiled configuration).
 Then, for timings one can trust on a busy machine: ``status`` value ``unstable`` (timed, but the
 median's 95 % CI is wider than 5 %, or too few iterations for one; ``reason`` names the likely
@@ -35,7 +35,7 @@ NVML fields ``gpu_sm_clock_mhz``, ``gpu_temp_c``, ``gpu_power_w``, ``gpu_throttl
 ``energy_j_per_item``, ``power_w`` and ``idle_power_w``; per-layer rows gained ``flops``,
 ``bytes_moved``, ``intensity``, ``gflop_s``, ``math`` and ``bound``. The document gained
 ``roofs``: one object per device and math mode (peak, its drift over the sweep, bandwidth,
-ridge point; see :meth:`archscope.bench.roofs.Roofs.rows`).
+ridge point; see :meth:`archscope.timing.roofs.Roofs.rows`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ SUMMARY_NOTES = [LATENCY, RATES]  # texts in archscope.conventions
 
 
 def variant(rec: dict) -> str:
-    """How a record's forward was run: :func:`~archscope.bench.results.variant_label`."""
+    """How a record's forward was run: :func:`~archscope.timing.results.variant_label`."""
     return variant_label(rec.get("graph"), rec.get("compile"))
 
 

@@ -1,6 +1,6 @@
 """What a report shows, gathered as plain DataFrames before any figure is drawn.
 
-Figures (:mod:`archscope.report.figures`) only read the frames built here, so they can be tested
+Figures (:mod:`archscope.html.figures`) only read the frames built here, so they can be tested
 on small synthetic frames. Units: ``params`` and ``macs`` are exact counts (ints), ``*_bytes``
 are bytes, ``*_share`` are fractions of the model's total (0..1), ``intensity`` is FLOPs per
 byte moved (parameters + activations).

@@ -22,7 +22,7 @@ from .nvml import ENERGY_MIN_S
 from .peak import combined_peak, math_modes
 from .results import new_record
 from .roofs import Roofs, bound
-from .timing import chunk_timer, synchronize, time_until_stable
+from .clock import chunk_timer, synchronize, time_until_stable
 from .train import HeadLoss, training_loss
 
 

@@ -1,7 +1,7 @@
 """The device's compute roof: the rate of a warm dense matmul in each math mode the model uses.
 
 ``peak_share`` asks how close a network comes to what the device can do. Datasheet figures
-(:data:`archscope.bench.stats.PEAK_TFLOPS`) answer that only for the GPUs listed, at boost clocks
+(:data:`archscope.timing.stats.PEAK_TFLOPS`) answer that only for the GPUs listed, at boost clocks
 the board may not hold, and never for a CPU. So the bench measures the peak: the rate of
 ``C = A @ B`` with n×n operands (``2·n³`` FLOPs) in the math mode being compared, timed with the
 same clock as the model (CUDA event pairs; ``perf_counter_ns`` on the CPU).
@@ -88,7 +88,7 @@ def measure_matmul(device: str, mode: str, timer: Callable, *,
 
     from ..devices import parse_dtype
     from .scoped import tf32
-    from .timing import synchronize, time_until_stable
+    from .clock import synchronize, time_until_stable
 
     cuda = device.startswith("cuda")
     dtype = "fp32" if mode == "tf32" else mode

@@ -75,7 +75,7 @@ def buffer_bytes(device: str) -> tuple[int, str]:
 
 def _rate(step: Callable, moved: int, timer: Callable, device: str) -> float:
     from . import stats
-    from .timing import synchronize, time_until_stable
+    from .clock import synchronize, time_until_stable
 
     step()
     synchronize(device.split(":")[0])

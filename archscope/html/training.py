@@ -89,7 +89,7 @@ def layer_memory_frame(item: TrainingData) -> pd.DataFrame:
 
 def step_stage_frame(item: TrainingData) -> pd.DataFrame:
     """Forward, grad-input and grad-weight MACs per stage, grouped as the report's stage bars
-    are (:func:`~archscope.report.data.stage_depth`, on the train-mode forward's MACs)."""
+    are (:func:`~archscope.html.data.stage_depth`, on the train-mode forward's MACs)."""
     rows = item.step.rows.rename(columns={"macs": "forward_macs"})
     depth = D.stage_depth(rows.rename(columns={"forward_macs": "macs"}))
     return D.stage_frame(rows, depth, columns=STEP_COLUMNS)

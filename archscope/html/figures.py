@@ -303,7 +303,7 @@ def stage_bars(stages: pd.DataFrame, model: str, colour: str = PALETTE[0]) -> go
     """Params and MACs per stage of one model, side by side, in the model's colour.
 
     A stage is a module at the depth in ``stages.attrs["depth"]`` (1: top-level modules), as
-    :func:`archscope.report.data.stage_frame` grouped them.
+    :func:`archscope.html.data.stage_frame` grouped them.
     """
     names = [escape(str(s)) for s in stages["stage"]]
     depth = int(stages.attrs.get("depth", 1))

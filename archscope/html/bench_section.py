@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import bench_figures as BF
 from . import data as D
 from . import figures
-from ..bench.results import precision_label, variant_label
+from ..timing.results import precision_label, variant_label
 from ..dtypes import ALIASES, ITEMSIZE
 from .page import Chart, Section
 

@@ -58,7 +58,7 @@ from .options import (  # noqa: F401  (bench_dtype and parse_device are this mod
 from .results import environment, results_document
 from .roofs import Roofs
 from .scoped import cudnn_benchmark, device_context, torch_threads
-from .timing import chunk_timer
+from .clock import chunk_timer
 
 
 def bf16_native(device: str) -> bool:

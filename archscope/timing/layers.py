@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..analysis.records import ROOT_NAME, is_leaf_module
-from .timing import time_cpu, time_cuda
+from .clock import time_cpu, time_cuda
 
 PREFIX = "archscope::"
 ROOT = ROOT_NAME  # the root module's path, as the counting core names it

@@ -120,7 +120,7 @@ def device_roofs(device: str = "cpu", dtypes=("fp32",), threads: int | None = No
     from .options import dtype_list, parse_device, threads_option
     from .results import environment
     from .scoped import device_context, torch_threads
-    from .timing import chunk_timer
+    from .clock import chunk_timer
 
     dtypes = dtype_list(dtypes)
     device = parse_device(device)
