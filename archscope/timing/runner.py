@@ -110,7 +110,8 @@ class _Prepared:
 def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
              kwargs: dict | None, dtypes: list[str], mode: str = "infer") -> _Prepared:
     """Load, trace and count one model (no timing); any mistake raises ArchscopeError now."""
-    from ..analysis.trace import trace_forward
+    from ..analysis.record import record_target
+    from ..inputs import single_input
     from ..models import load_target, resolve_input_shape
     from ..specs import is_spec
 
@@ -128,7 +129,8 @@ def _prepare(spec: Any, device: str, input_size: Any, batches: list[int | None],
     for b in batches:
         shape = resolve_input_shape(target, input_size, b)
         shapes.setdefault(shape[0], shape)
-    trace_forward(target.model, next(iter(shapes.values())), name=target.name)  # bad input → one line
+    # a bad input is one sentence naming the layer, before anything is timed
+    record_target(target, single_input(next(iter(shapes.values()))))
     counts = {(b, d): model_counts(target.model, s, None, d, mode)
               for b, s in shapes.items() for d in dtypes}
     convs = {b: conv_macs(target.model, counts[b, dtypes[0]]) for b in shapes}
