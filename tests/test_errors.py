@@ -378,3 +378,65 @@ def test_a_root_option_after_the_command_is_pointed_before_it():
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == ("error: no such option: --debug; --debug goes before the command: "
                            "archscope --debug params lenet6\n")
+
+
+FAULTY_FORWARD = '''
+import torch
+from torch import nn
+
+
+class Faulty(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if self.kind == "attribute":
+            return y.no_such_attribute
+        if self.kind == "assert":
+            assert y.shape[1] == 5, "expected 5 channels"
+        if self.kind == "key":
+            return {"a": y}["b"]
+        if self.kind == "memory" and x.device.type == "cpu":  # only a real forward
+            raise MemoryError("cannot allocate 64 GiB")
+        if self.kind == "cpu_key" and x.device.type == "cpu":
+            return {"a": y}["b"]
+        return y
+
+
+def build(kind="attribute"):
+    return Faulty(kind), (3, 8, 8)
+'''
+
+
+@pytest.mark.parametrize("kind,exc", [("attribute", "AttributeError"), ("assert", "AssertionError"),
+                                      ("key", "KeyError")])
+@pytest.mark.parametrize("engine", ["meta", "fvcore"])
+def test_a_user_forward_that_raises_is_one_sentence(runner, tmp_path, kind, exc, engine):
+    spec = tmp_path / "faulty.py"
+    spec.write_text(FAULTY_FORWARD)
+    res = runner.invoke(app, ["flops", f"{spec}:build", "--kwargs", f"kind={kind}", "-e", engine])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and exc in line
+    assert "(model)" in line and "faulty.py line" in line  # the layer, the file and the line
+
+
+def test_out_of_memory_on_a_real_forward_points_to_the_meta_engine(runner, tmp_path):
+    spec = tmp_path / "faulty.py"
+    spec.write_text(FAULTY_FORWARD)
+    res = runner.invoke(app, ["flops", f"{spec}:build", "--kwargs", "kind=memory", "-e", "fvcore"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "ran out of memory" in res.stderr and "--engine meta" in res.stderr
+    ok = runner.invoke(app, ["flops", f"{spec}:build", "--kwargs", "kind=memory"])  # meta
+    assert ok.exit_code == 0
+
+
+def test_a_failure_inside_torchinfo_is_one_sentence(runner, tmp_path):
+    spec = tmp_path / "faulty.py"
+    spec.write_text(FAULTY_FORWARD)
+    res = runner.invoke(app, ["verify", f"{spec}:build", "--kwargs", "kind=cpu_key"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "KeyError" in res.stderr and len(res.stderr.strip().splitlines()) == 1
