@@ -60,8 +60,11 @@ step device 40 python3 -m archscope device --device cuda --dtype fp32,bf16,fp16 
 
 # 2. The CUDA tests, real kernels and clocks (graph = eager, events = wall clock, compile beats
 #    eager on resnet50 at 256, every variant ok, graph peak memory its own, cuda:0, per-layer).
-step pytest 170 python3 -m pytest -m cuda -q -rA -p no:cacheprovider --junitxml="$out/pytest.xml" \
-  tests/test_bench_cuda.py tests/test_bench_peak.py tests/test_bench_run.py
+#    -o addopts= : pyproject's "-n auto" needs pytest-xdist, which the device's wheels leave out.
+#    test_memory.py: the training-step peak against torch.cuda.max_memory_allocated (issue 12).
+step pytest 170 python3 -m pytest -o addopts= -m cuda -q -rA -p no:cacheprovider \
+  --junitxml="$out/pytest.xml" \
+  tests/test_bench_cuda.py tests/test_bench_peak.py tests/test_bench_run.py tests/test_memory.py
 
 # 3. The latency table: 4 models × batch 1/64/256 × fp32/bf16 × NCHW/NHWC × eager/graph, and
 #    resnet50 compiled (bf16, NHWC, batch 256), each beside torch.utils.benchmark's median.
