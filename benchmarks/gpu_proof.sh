@@ -59,7 +59,8 @@ log "versions: $(cat "$out/versions.txt")"
 step device 40 python3 -m archscope device --device cuda --dtype fp32,bf16,fp16 -f json -o "$out/device.json"
 
 # 2. The CUDA tests, real kernels and clocks (graph = eager, events = wall clock, compile beats
-#    eager on resnet50 at 256, every variant ok, graph peak memory its own, cuda:0, per-layer).
+#    eager on resnet50 at 256, every variant ok, graph peak memory its own, cuda:0, per-layer,
+#    and the predicted training-step peak within 5 % of the allocator's).
 #    -o addopts= : pyproject's "-n auto" needs pytest-xdist, which the device's wheels leave out.
 #    test_memory.py: the training-step peak against torch.cuda.max_memory_allocated (issue 12).
 step pytest 170 python3 -m pytest -o addopts= -m cuda -q -rA -p no:cacheprovider \
