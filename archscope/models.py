@@ -240,14 +240,5 @@ def _check_against_example(target: Target, inputs: ModelInputs, text: str) -> No
                              f"{text!r}; give one shape per input, e.g. {ex.text()}")
 
 
-def analysis_target(
-    model_or_name: Any, input_size: Any = None, batch_size: int | None = None,
-    kwargs: dict | None = None,
-) -> tuple[Target, tuple[int, ...]]:
-    """A target built for counting and its (first) input's full shape."""
-    target = load_target(model_or_name, device="meta", kwargs=kwargs, init=False)
-    return target, resolve_inputs(target, input_size, batch_size).first_shape
-
-
-__all__ = ["Target", "TensorSpec", "analysis_target", "load_target", "materialize",
+__all__ = ["Target", "TensorSpec", "load_target", "materialize",
            "model_device", "resolve_input_shape", "resolve_inputs"]

@@ -16,13 +16,14 @@ from archscope.analysis import crosscheck
 from archscope.analysis.crosscheck import crosscheck_torchinfo
 from archscope.analysis.params import param_table
 from archscope.cli import app
-from archscope.models import analysis_target, materialize
+from archscope.models import load_target, materialize, resolve_inputs
 
 
 @pytest.mark.parametrize("name", ["lenet5", "alexnet", "googlenet", "resnet50", "vgg11_bn"])
 def test_leaf_shapes_and_params_match_torchinfo(name):
     # straight from torchinfo's own summary, without archscope's crosscheck module
-    target, shape = analysis_target(name)
+    target = load_target(name, device="meta", init=False)  # built for counting: no weights
+    shape = resolve_inputs(target).first_shape
     materialize(target.model, "cpu")  # torchinfo runs a real forward
     info = torchinfo.summary(target.model.eval(), input_size=shape, verbose=0, depth=100,
                              col_names=("output_size", "num_params"))

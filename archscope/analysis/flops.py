@@ -68,7 +68,7 @@ def flop_view(record: ModelRecord, *, depth: int | None = None, dtype: Any = "fp
         "flops": cost.flops,
         "other_flops": cost.ordered_other(),
         "mac_share": 1.0 if cost.macs else 0.0,
-        "param_bytes": _param_bytes(record, elem),
+        "param_bytes": elem * record.params,  # the counted parameters, floats at the dtype
         "activation_bytes": elem * activations,
         "bytes_moved": moved,
         "intensity": cost.flops / moved if moved else 0.0,
@@ -78,19 +78,21 @@ def flop_view(record: ModelRecord, *, depth: int | None = None, dtype: Any = "fp
     notes = list(FLOP_NOTES) + PARAM_NOTES[:1]
     notes.append(f"engine: {record.engine}; dtype: {dt} ({elem} bytes)")
     notes += record_notes(record)
-    if record.uncounted:
-        listed = ", ".join(f"{op} ×{n}" for op, n in sorted(record.uncounted.items()))
-        notes.append(f"ops without a cost handle, NOT in these totals: {listed}")
-        total["uncounted_ops"] = dict(sorted(record.uncounted.items()))
+    note_uncounted(record.uncounted, notes, total)
     meta = {"engine": record.engine, "dtype": dt, "depth": depth, "unit": unit,
             "inputs": record.input_text()}
     return LayerTable("flops", record.name, record.inputs[0].shape, columns, total, notes,
                       meta, record)
 
 
-def _param_bytes(record: ModelRecord, elem: int) -> int:
-    """Bytes of the counted parameters, floating ones at ``elem`` bytes each."""
-    return elem * record.params
+def note_uncounted(uncounted: dict[str, int], notes: list[str], total: dict[str, Any],
+                   what: str = "ops", key: str = "uncounted_ops") -> None:
+    """Name every op without a cost handle in the notes and the totals: never dropped."""
+    if not uncounted:
+        return
+    listed = ", ".join(f"{op} ×{n}" for op, n in sorted(uncounted.items()))
+    notes.append(f"{what} without a cost handle, NOT in these totals: {listed}")
+    total[key] = dict(sorted(uncounted.items()))
 
 
 def flop_report(

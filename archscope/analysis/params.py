@@ -73,10 +73,15 @@ def param_totals(record: ModelRecord) -> dict[str, Any]:
         "trainable_params": trainable,
         "non_trainable_params": weights + biases - trainable,
     }
-    if record.dead_params:
-        total["not_run_params"] = record.dead_params
-        total["not_run_modules"] = list(record.dead_modules)
+    total.update(dead_totals(record))
     return total
+
+
+def dead_totals(record: ModelRecord) -> dict[str, Any]:
+    """``not_run_params`` and ``not_run_modules`` for a total, when parameters went unread."""
+    if not record.dead_params:
+        return {}
+    return {"not_run_params": record.dead_params, "not_run_modules": list(record.dead_modules)}
 
 
 def record_notes(record: ModelRecord) -> list[str]:

@@ -103,18 +103,19 @@ class RowFigures:
             self.activation_elements += call.output_elements
 
 
+def _empty_figures(record: ModelRecord, path: str) -> RowFigures:
+    """A path's row before any call is added: its type, call count and first call's output."""
+    calls = record.by_path.get(path, [])
+    first = calls[0] if calls else None
+    return RowFigures(path, first.type if first else record.modules[path].type, len(calls),
+                      first.outputs[0].shape if first and first.outputs else None)
+
+
 def fold(record: ModelRecord, rows: list[str], float_bytes: int | None = None
          ) -> dict[str, RowFigures]:
     """Each row's figures, summing the own figures of every call into the row for it."""
     row_set = set(rows)
-    by_path = record.by_path
-    out: dict[str, RowFigures] = {}
-    for r in rows:
-        calls = by_path.get(r, [])
-        first = calls[0] if calls else None
-        out[r] = RowFigures(
-            r, first.type if first else record.modules[r].type, len(calls),
-            first.outputs[0].shape if first and first.outputs else None)
+    out = {r: _empty_figures(record, r) for r in rows}
     for call in record.calls:
         row = owning_row(call.path, row_set)
         if row is not None:
@@ -126,12 +127,7 @@ def subtree_totals(record: ModelRecord, float_bytes: int | None = None
                    ) -> dict[str, RowFigures]:
     """Every path that ran, with the figures of its whole subtree (each call added to itself
     and to every ancestor): what a tree view shows."""
-    out: dict[str, RowFigures] = {}
-    by_path = record.by_path
-    for path in _module_order(record):
-        first = by_path[path][0]
-        out[path] = RowFigures(path, first.type, len(by_path[path]),
-                               first.outputs[0].shape if first.outputs else None)
+    out = {path: _empty_figures(record, path) for path in _module_order(record)}
     for call in record.calls:
         t = traffic(call, float_bytes)
         for p in ancestors(call.path):

@@ -17,8 +17,8 @@ from typing import Any
 
 from ..errors import ArchscopeError
 from .engines import DEFAULT_ENGINE, get_engine
-from .flops import FLOP_NOTES, float_bytes
-from .params import record_notes, shape_text
+from .flops import FLOP_NOTES, float_bytes, note_uncounted
+from .params import dead_totals, record_notes, shape_text
 from ..models import load_target, resolve_inputs
 from .record import record_target
 from .receptive import RF_NOTES, attach_geometry, call_field, field_columns, has_fields
@@ -65,9 +65,7 @@ def summary_view(record: ModelRecord, *, depth: int | None = 3, dtype: Any = "fp
         "activation_bytes": act,
         "input_bytes": input_bytes,
     }
-    if record.dead_params:
-        total["not_run_params"] = record.dead_params
-        total["not_run_modules"] = list(record.dead_modules)
+    total.update(dead_totals(record))
     mib = 1024 * 1024
     batch = record.inputs[0].shape[0] if record.inputs and record.inputs[0].shape else 1
     notes = [
@@ -80,10 +78,7 @@ def summary_view(record: ModelRecord, *, depth: int | None = 3, dtype: Any = "fp
     if fields:
         notes.append(RF_NOTES[0])
     notes += record_notes(record)
-    if record.uncounted:
-        listed = ", ".join(f"{op} ×{n}" for op, n in sorted(record.uncounted.items()))
-        notes.append(f"ops without a cost handle, NOT in these totals: {listed}")
-        total["uncounted_ops"] = dict(sorted(record.uncounted.items()))
+    note_uncounted(record.uncounted, notes, total)
     # tree: text and Markdown show each row as its name indented by depth (render.tree_view)
     return LayerTable("summary", record.name, record.inputs[0].shape, columns, total, notes,
                       {"engine": record.engine, "dtype": dt, "depth": depth, "tree": True,

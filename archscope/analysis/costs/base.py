@@ -70,10 +70,7 @@ class Cost:
         return bool(self.macs) or any(self.other.values())
 
     def __add__(self, other: Cost) -> Cost:
-        merged = dict(self.other)
-        for k, v in other.other.items():
-            merged[k] = merged.get(k, 0) + v
-        return Cost(self.macs + other.macs, {k: v for k, v in merged.items() if v})
+        return Cost(*_summed((self, other)))
 
     @staticmethod
     def total(costs: Iterable[Cost]) -> Cost:

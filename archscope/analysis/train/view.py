@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..costs import Cost
-from ..flops import flop_view
+from ..flops import flop_view, note_uncounted
 from ..records import LayerTable, ModelRecord
 from ..rows import owning_row, select_rows
 from .count import TrainRecord
@@ -104,10 +104,7 @@ def train_view(train: TrainRecord, *, depth: int | None = None, dtype: Any = "fp
     if train.frozen:
         notes.append(f"frozen ({len(train.frozen)} parameter tensors): "
                      + short_list(train.frozen))
-    if train.uncounted:
-        listed = ", ".join(f"{op} ×{n}" for op, n in sorted(train.uncounted.items()))
-        notes.append(f"backward ops without a cost handle, NOT in these totals: {listed}")
-        table.total["uncounted_backward_ops"] = dict(sorted(train.uncounted.items()))
+    note_uncounted(train.uncounted, notes, table.total, "backward ops", "uncounted_backward_ops")
     table.notes[:0] = notes
     table.notes = [n for n in table.notes if not n.startswith("intensity")]  # not shown here
     table.meta["mode"] = "train"
